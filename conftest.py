@@ -1,0 +1,150 @@
+"""Fixtures shared by the whole suite: a real Huey consumer, its gate, images."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from registration.tests import image_factory
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    test_dir = os.environ.get("AVATARS_TEST_DATA_DIR")
+    if test_dir and Path(test_dir).name.startswith("avatars-test-"):
+        shutil.rmtree(test_dir, ignore_errors=True)
+
+
+def procfile_command(process: str) -> str:
+    for line in (BASE_DIR / "Procfile").read_text().splitlines():
+        if line.startswith(f"{process}:"):
+            return line.partition(":")[2].strip()
+    raise LookupError(f"the Procfile has no {process}: line")
+
+
+class Consumer:
+    """The Procfile's worker, run as its own process against the test database."""
+
+    def __init__(self, extra_env: dict[str, str]) -> None:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings_test",
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+            "PYTHONUNBUFFERED": "1",
+            **extra_env,
+        }
+        self.log: list[str] = []
+        self._started = threading.Event()
+        self.process = subprocess.Popen(
+            ["/bin/sh", "-c", "exec " + procfile_command("worker")],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        threading.Thread(target=self._read_log, daemon=True).start()
+        if not self._started.wait(timeout=30):
+            self.stop()
+            raise RuntimeError("the consumer did not start:\n" + self.output)
+
+    def _read_log(self) -> None:
+        for line in self.process.stderr:
+            self.log.append(line)
+            if "consumer started" in line:
+                self._started.set()
+
+    @property
+    def output(self) -> str:
+        return "".join(self.log)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@pytest.fixture
+def start_consumer(transactional_db) -> Iterator[Callable[..., Consumer]]:
+    """Start the Procfile's worker; stopped when the test ends."""
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.flush()
+    started: list[Consumer] = []
+
+    def start(**extra_env: str) -> Consumer:
+        consumer = Consumer(extra_env)
+        started.append(consumer)
+        return consumer
+
+    yield start
+    for consumer in started:
+        consumer.stop()
+        # Captured by pytest and shown only when the test fails.
+        sys.stderr.write(f"--- consumer log ---\n{consumer.output}")
+
+
+class Gate:
+    """The test side of registration.tests.gate: hold a task, then let it go."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.server.bind(str(path))
+        self.server.listen()
+        self.held: list[socket.socket] = []
+
+    def wait_for_task(self, timeout: float = 30) -> str:
+        """Block until a task reaches the gate; return its id."""
+        self.server.settimeout(timeout)
+        connection, _ = self.server.accept()
+        self.held.append(connection)
+        return connection.makefile().readline().strip()
+
+    def release(self) -> None:
+        for connection in self.held:
+            connection.sendall(b"!")
+            connection.close()
+        self.held.clear()
+
+    def close(self) -> None:
+        self.release()
+        self.server.close()
+
+
+@pytest.fixture
+def gate() -> Iterator[Gate]:
+    # Unix socket paths are short (108 bytes): keep it out of deep temp folders.
+    path = Path(settings.DATA_DIR) / f"gate-{os.getpid()}-{time.monotonic_ns()}.sock"
+    gate = Gate(path)
+    yield gate
+    gate.close()
+    path.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def photo_jpeg() -> bytes:
+    """A 1600x1200 JPEG."""
+    return image_factory.jpeg_bytes(size=(1600, 1200))
+
+
+@pytest.fixture(autouse=True)
+def empty_queue() -> None:
+    """Each test starts with no queued task and no stored result."""
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.flush()

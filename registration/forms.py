@@ -1,0 +1,109 @@
+from django import forms
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+
+from registration import images
+from registration.models import Profile, User
+
+
+def validate_avatar_upload(upload: UploadedFile) -> None:
+    """Refuse what the worker must not be given, reading only the file's header."""
+    limit = settings.AVATAR_MAX_UPLOAD_BYTES
+    if getattr(upload, "too_large", False) or upload.size > limit:
+        raise ValidationError(
+            "This file is %(size).1f MB; a photo can be at most %(limit)d MB.",
+            code="too_large",
+            params={"size": upload.size / 1024 / 1024, "limit": limit // 1024 // 1024},
+        )
+    try:
+        images.inspect_image(upload)
+    except images.ImageRejected as exc:
+        raise ValidationError(exc.message, code="invalid_image") from None
+
+
+class AvatarField(forms.FileField):
+    default_validators = [validate_avatar_upload]
+    widget = forms.FileInput(attrs={"accept": "image/*"})
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", "Profile photo")
+        kwargs.setdefault(
+            "help_text",
+            "Optional. JPEG, PNG, HEIC, WebP, GIF, TIFF or BMP, up to "
+            f"{settings.AVATAR_MAX_UPLOAD_BYTES // 1024 // 1024} MB.",
+        )
+        super().__init__(**kwargs)
+
+
+class RegistrationForm(forms.ModelForm):
+    password = forms.CharField(
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    image = AvatarField()
+
+    class Meta:
+        model = User
+        fields = ["username", "email"]
+        widgets = {
+            "username": forms.TextInput(attrs={"autocomplete": "username"}),
+            "email": forms.EmailInput(attrs={"autocomplete": "email"}),
+        }
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        if User.objects.filter(username__iexact=username).exists():
+            raise ValidationError("That username is taken.", code="unique")
+        return username
+
+    def clean_email(self) -> str:
+        email = User.objects.normalize_email(self.cleaned_data["email"])
+        if User.objects.filter(email__iexact=email).exists():
+            raise ValidationError(
+                "An account with that e-mail already exists.", code="unique"
+            )
+        return email
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        # As Django's UserCreationForm: validate once the instance has the
+        # username and e-mail, so the similarity check can compare against them.
+        password = self.cleaned_data.get("password")
+        if password:
+            try:
+                password_validation.validate_password(password, self.instance)
+            except ValidationError as error:
+                self.add_error("password", error)
+
+    def save(self, commit: bool = True) -> User:
+        user = super().save(commit=False)
+        # The expensive hash happens before the transaction opens, so the write
+        # lock is held for milliseconds, not for the hash.
+        user.set_password(self.cleaned_data["password"])
+        with transaction.atomic():
+            user.save()  # post_save creates the profile
+            if self.cleaned_data.get("image"):
+                user.profile.image = self.cleaned_data["image"]
+                user.profile.save()
+        return user
+
+
+class ProfileForm(forms.ModelForm):
+    image = AvatarField(
+        label="New photo",
+        help_text="Optional: choose a file to replace your photo.",
+    )
+
+    class Meta:
+        model = Profile
+        fields = ["image", "bio", "location"]
+        widgets = {"bio": forms.Textarea(attrs={"rows": 3})}
+
+    def save(self, commit: bool = True) -> Profile:
+        with transaction.atomic():
+            return super().save(commit)

@@ -1,0 +1,92 @@
+import uuid
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.core.files.storage import storages
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class UserManager(DjangoUserManager):
+    def get_by_natural_key(self, username: str) -> "User":
+        # Usernames are unique regardless of case, so "alice" logs in as "Alice".
+        return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": username})
+
+
+class User(AbstractUser):
+    email = models.EmailField("email address")
+
+    objects = UserManager()
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        constraints = [
+            models.UniqueConstraint(
+                Lower("username"),
+                name="user_username_unique_ci",
+                violation_error_message="That username is taken.",
+            ),
+            models.UniqueConstraint(
+                Lower("email"),
+                name="user_email_unique_ci",
+                violation_error_message="An account with that e-mail already exists.",
+            ),
+        ]
+
+
+def uploads_storage():
+    return storages["uploads"]
+
+
+def original_upload_to(instance: "Profile", filename: str) -> str:
+    # Never derived from the user's file name: the name is theirs, the disk is ours.
+    return f"originals/{uuid.uuid4().hex}"
+
+
+class AvatarState(models.TextChoices):
+    NONE = "none", "No photo"
+    QUEUED = "queued", "Queued"
+    PROCESSING = "processing", "Processing"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+PENDING_STATES = (AvatarState.QUEUED, AvatarState.PROCESSING)
+
+
+class Profile(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="profile",
+    )
+    image = models.FileField(
+        "photo",
+        upload_to=original_upload_to,
+        storage=uploads_storage,
+        blank=True,
+        max_length=200,
+        help_text="The uploaded original. Private: never served.",
+    )
+    bio = models.TextField(blank=True, default="This is a default bio")
+    location = models.CharField(max_length=100, blank=True)
+
+    avatar_state = models.CharField(
+        max_length=10, choices=AvatarState.choices, default=AvatarState.NONE
+    )
+    avatar_task_id = models.CharField(max_length=36, blank=True)
+    avatar_error = models.CharField(max_length=300, blank=True)
+    thumbnail = models.FileField(blank=True, editable=False, max_length=200)
+    thumbnail_2x = models.FileField(blank=True, editable=False, max_length=200)
+    avatar_queued_at = models.DateTimeField(null=True, blank=True)
+    avatar_started_at = models.DateTimeField(null=True, blank=True)
+    avatar_finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Profile of {self.user}"
+
+    @property
+    def avatar_pending(self) -> bool:
+        return self.avatar_state in PENDING_STATES

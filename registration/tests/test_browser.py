@@ -1,0 +1,133 @@
+"""A person in Chromium: sign up with a photo and watch it appear, no reload."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from registration.tests import image_factory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM, used by
+# the fixtures here, refuses to run beside one unless told it is safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str | None:
+    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
+    if path and Path(path).exists():
+        return path
+    if os.environ.get("CI") == "true":
+        pytest.fail(
+            "Chromium is missing: install Debian's chromium or set CHROMIUM_PATH"
+        )
+    return None  # Playwright's own browser, if it was installed
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path(), args=CHROMIUM_FLAGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def write_photo(tmp_path: Path, name: str, **kwargs) -> Path:
+    path = tmp_path / name
+    path.write_bytes(image_factory.jpeg_bytes(**kwargs))
+    return path
+
+
+def sign_up(page, username: str, photo: Path | None = None) -> None:
+    page.goto("/register/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Email address").fill(f"{username}@example.com")
+    page.get_by_label("Password").fill("correct horse battery")
+    if photo:
+        page.get_by_label("Profile photo").set_input_files(photo)
+    page.get_by_role("button", name="Sign up").click()
+    page.wait_for_url("**/profile/")
+
+
+def test_photo_appears_without_reload_and_stays_after_one(
+    page, tmp_path, start_consumer, gate
+):
+    start_consumer(AVATARS_TEST_GATE=str(gate.path))
+    # 12 MP, stored sideways with EXIF orientation 6, as phones do.
+    photo = write_photo(tmp_path, "IMG_0042.JPG", size=(4000, 3000), orientation=6)
+
+    sign_up(page, "paula", photo)
+    avatar = page.locator("#avatar")
+    expect(avatar).to_have_attribute("data-state", "processing")
+    expect(avatar).to_contain_text("Processing your photo…")
+    page.evaluate("window.notReloaded = true")
+
+    gate.wait_for_task()
+    gate.release()
+
+    image = page.locator("#avatar[data-state=ready] img")
+    expect(image).to_be_visible()
+    assert page.evaluate("window.notReloaded") is True
+    width, height = image.evaluate("img => [img.naturalWidth, img.naturalHeight]")
+    assert (width, height) == (225, 300)  # upright: portrait, within 300x300
+    assert image.get_attribute("alt") == "Profile photo of paula"
+
+    page.reload()
+    expect(page.locator("#avatar[data-state=ready] img")).to_be_visible()
+
+
+def test_signup_without_photo_shows_default_avatar(page):
+    sign_up(page, "quinn")
+    expect(page.locator("#avatar")).to_have_attribute("data-state", "none")
+    expect(page.locator("#avatar img")).to_have_attribute(
+        "src", "/static/img/default-avatar.svg"
+    )
+
+
+def test_replacing_the_photo_shows_status_then_new_thumbnail(
+    page, tmp_path, start_consumer, gate
+):
+    start_consumer(AVATARS_TEST_GATE=str(gate.path))
+    sign_up(page, "rosa", write_photo(tmp_path, "a.jpg", size=(1200, 800)))
+    gate.wait_for_task()
+    gate.release()
+    first = page.locator("#avatar[data-state=ready] img")
+    expect(first).to_be_visible()
+    first_src = first.get_attribute("src")
+
+    page.get_by_label("New photo").set_input_files(
+        write_photo(tmp_path, "b.jpg", size=(800, 1200))
+    )
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#avatar")).to_have_attribute("data-state", "processing")
+    gate.wait_for_task()
+    gate.release()
+
+    second = page.locator("#avatar[data-state=ready] img")
+    expect(second).to_be_visible()
+    assert second.get_attribute("src") != first_src
+    assert second.evaluate("img => img.naturalHeight") == 300

@@ -1,0 +1,132 @@
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, transaction
+
+from registration.forms import RegistrationForm
+from registration.models import Profile, User
+from registration.tests import image_factory
+
+pytestmark = pytest.mark.django_db
+
+
+def signup_data(**overrides: str) -> dict[str, str]:
+    return {
+        "username": "alice",
+        "email": "alice@example.com",
+        "password": "correct horse battery",
+        **overrides,
+    }
+
+
+def upload(content: bytes, name: str = "photo.jpg", content_type: str = "image/jpeg"):
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def test_valid_signup_creates_user_with_hashed_password_and_profile(photo_jpeg):
+    form = RegistrationForm(signup_data(), {"image": upload(photo_jpeg)})
+    assert form.is_valid(), form.errors
+
+    user = form.save()
+
+    assert user.check_password("correct horse battery")
+    assert user.password != "correct horse battery"
+    assert Profile.objects.get(user=user).image
+
+
+def test_photo_is_optional():
+    form = RegistrationForm(signup_data(), {})
+    assert form.is_valid(), form.errors
+    user = form.save()
+    assert not user.profile.image
+    assert user.profile.avatar_state == "none"
+
+
+def test_email_is_required():
+    form = RegistrationForm(signup_data(email=""))
+    assert form.errors["email"] == ["This field is required."]
+
+
+@pytest.mark.parametrize("taken", ["Alice", "ALICE", "alice"])
+def test_username_taken_whatever_its_case(taken):
+    User.objects.create_user(taken, "first@example.com", "x")
+    form = RegistrationForm(signup_data(username="alice"))
+    assert form.errors["username"] == ["That username is taken."]
+
+
+def test_email_already_registered_whatever_its_case():
+    User.objects.create_user("bob", "Alice@Example.COM", "x")
+    form = RegistrationForm(signup_data())
+    assert form.errors["email"] == ["An account with that e-mail already exists."]
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("short", "This password is too short"),
+        ("password123", "This password is too common."),
+        ("84736291038", "This password is entirely numeric."),
+        ("alice@example", "The password is too similar to the"),
+    ],
+)
+def test_weak_password_is_refused_with_djangos_reason(password, message):
+    form = RegistrationForm(signup_data(password=password))
+    assert not form.is_valid()
+    assert any(message in error for error in form.errors["password"])
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "content_type"),
+    [
+        (b"just some text, honest", "photo.jpg", "image/jpeg"),
+        (
+            b"<!doctype html><html><script>alert(1)</script></html>",
+            "a.png",
+            "image/png",
+        ),
+        (
+            b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+            "avatar.svg",
+            "image/svg+xml",
+        ),
+    ],
+)
+def test_file_that_is_not_an_image_is_refused_and_no_user_is_created(
+    content, name, content_type
+):
+    form = RegistrationForm(
+        signup_data(), {"image": upload(content, name, content_type)}
+    )
+    assert not form.is_valid()
+    assert form.errors["image"]
+    assert (
+        "image" in form.errors["image"][0].lower()
+        or "photo" in form.errors["image"][0].lower()
+    )
+    assert not User.objects.exists()
+
+
+def test_empty_file_is_refused():
+    form = RegistrationForm(signup_data(), {"image": upload(b"")})
+    assert form.errors["image"] == ["The submitted file is empty."]
+
+
+def test_decompression_bomb_is_refused_from_its_header():
+    bomb = image_factory.bomb_png_bytes(30000, 30000)
+    assert len(bomb) < 10_000
+    form = RegistrationForm(
+        signup_data(), {"image": upload(bomb, "a.png", "image/png")}
+    )
+    assert not form.is_valid()
+    assert "megapixel" in form.errors["image"][0].lower()
+
+
+def test_database_refuses_usernames_differing_only_in_case():
+    User.objects.create_user("Carol", "carol@example.com", "x")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.create_user("carol", "other@example.com", "x")
+
+
+def test_database_refuses_emails_differing_only_in_case():
+    User.objects.create_user("dave", "dave@example.com", "x")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.create_user("dave2", "DAVE@example.com", "x")

@@ -1,0 +1,573 @@
+import io
+import struct
+import warnings
+
+import pytest
+from PIL import Image, ImageCms, ImageFile, ImageOps
+
+from registration import images
+from registration.images import ImageInfo, ImageRejected, inspect_image, make_thumbnails
+from registration.tests import image_factory as factory
+
+RED = (255, 0, 0)
+BLUE = (0, 0, 255)
+
+
+def thumbnails_of(data: bytes) -> tuple[Image.Image, Image.Image]:
+    fp = io.BytesIO(data)
+    large, small = make_thumbnails(fp)
+    assert not fp.closed  # the caller's file is the caller's to close
+    decoded = []
+    for thumbnail in (large, small):
+        im = Image.open(io.BytesIO(thumbnail.data))
+        assert im.format == "WEBP"
+        assert im.size == (thumbnail.width, thumbnail.height)
+        im.load()
+        decoded.append(im)
+    return decoded[0], decoded[1]
+
+
+def centre(im: Image.Image) -> tuple[int, ...]:
+    return im.getpixel((im.width // 2, im.height // 2))
+
+
+def assert_close(actual, expected, tolerance: int = 6) -> None:
+    assert len(actual) == len(expected), (actual, expected)
+    assert all(
+        abs(a - e) <= tolerance for a, e in zip(actual, expected, strict=True)
+    ), (
+        actual,
+        expected,
+    )
+
+
+def webp_chunks(data: bytes) -> list[bytes]:
+    assert data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    chunks, position = [], 12
+    while position < len(data):
+        kind, size = (
+            data[position : position + 4],
+            struct.unpack("<I", data[position + 4 : position + 8])[0],
+        )
+        chunks.append(kind)
+        position += 8 + size + size % 2
+    return chunks
+
+
+# Sizes
+
+
+@pytest.mark.parametrize(
+    ("size", "large", "small"),
+    [
+        ((4000, 3000), (600, 450), (300, 225)),
+        ((3000, 4000), (450, 600), (225, 300)),
+        ((6000, 1000), (600, 100), (300, 50)),
+        ((1000, 1000), (600, 600), (300, 300)),
+        ((450, 200), (450, 200), (300, 133)),
+        ((100, 50), (100, 50), (100, 50)),
+        ((1, 1), (1, 1), (1, 1)),
+    ],
+)
+def test_thumbnails_fit_their_boxes_keep_aspect_and_never_grow(size, large, small):
+    big, little = thumbnails_of(factory.jpeg_bytes(size, (90, 140, 60)))
+
+    assert big.size == large
+    assert little.size == small
+    assert_close(centre(little), (90, 140, 60))
+
+
+def test_photo_thumbnails_are_small_single_frame_webp():
+    large, small = make_thumbnails(io.BytesIO(factory.photo_jpeg_bytes((4000, 3000))))
+
+    for thumbnail in (large, small):
+        im = Image.open(io.BytesIO(thumbnail.data))
+        assert im.format == images.OUTPUT_FORMAT
+        assert im.get_format_mimetype() == images.OUTPUT_CONTENT_TYPE
+        assert getattr(im, "n_frames", 1) == 1
+        assert im.mode == "RGB"
+    assert len(large.data) < 120_000
+    assert len(small.data) < 40_000
+
+
+def test_jpeg_is_decoded_at_reduced_size_but_at_least_twice_the_thumbnail(
+    monkeypatch,
+):
+    decoded_sizes = []
+    exif_transpose = ImageOps.exif_transpose
+
+    def spy(im, **kwargs):
+        decoded_sizes.append(im.size)
+        return exif_transpose(im, **kwargs)
+
+    monkeypatch.setattr(ImageOps, "exif_transpose", spy)
+    make_thumbnails(io.BytesIO(factory.photo_jpeg_bytes((4000, 3000))))
+
+    assert decoded_sizes == [(2000, 1500)]
+
+
+# Orientation
+
+# How to store an upright picture so that EXIF orientation n shows it upright.
+STORED_FOR_ORIENTATION = {
+    1: None,
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_90,  # the viewer turns it 90° clockwise
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_270,
+}
+
+
+def upright_test_card() -> Image.Image:
+    """Landscape 400x200, blue, with the top-left quarter red."""
+    im = Image.new("RGB", (400, 200), BLUE)
+    im.paste(RED, (0, 0, 200, 100))
+    return im
+
+
+def assert_upright_test_card(im: Image.Image) -> None:
+    assert im.width == 2 * im.height
+    w, h = im.size
+    assert_close(im.getpixel((w // 4, h // 4)), RED, 30)
+    assert_close(im.getpixel((3 * w // 4, h // 4)), BLUE, 30)
+    assert_close(im.getpixel((w // 4, 3 * h // 4)), BLUE, 30)
+    assert_close(im.getpixel((3 * w // 4, 3 * h // 4)), BLUE, 30)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_exif_orientation_comes_out_upright(orientation):
+    stored = upright_test_card()
+    if STORED_FOR_ORIENTATION[orientation] is not None:
+        stored = stored.transpose(STORED_FOR_ORIENTATION[orientation])
+
+    large, small = thumbnails_of(factory.jpeg_from(stored, orientation=orientation))
+
+    assert large.size == (400, 200)
+    assert small.size == (300, 150)
+    assert_upright_test_card(large)
+    assert_upright_test_card(small)
+
+
+def test_orientation_of_a_png_is_applied_too():
+    stored = upright_test_card().transpose(Image.Transpose.ROTATE_90)
+    data = factory.encode(stored, "PNG", exif=factory.exif_with(orientation=6))
+
+    large, _ = thumbnails_of(data)
+
+    assert_upright_test_card(large)
+
+
+# Colour
+
+# Display P3 to sRGB for linear light (both have a D65 white point).
+P3_TO_SRGB = (
+    (1.2249401, -0.2249404, 0.0),
+    (-0.0420569, 1.0420571, 0.0),
+    (-0.0196376, -0.0786361, 1.0982735),
+)
+
+
+def srgb_decode(value: int) -> float:
+    v = value / 255
+    return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+
+
+def srgb_encode(linear: float) -> int:
+    v = min(max(linear, 0.0), 1.0)
+    v = v * 12.92 if v <= 0.0031308 else 1.055 * v ** (1 / 2.4) - 0.055
+    return round(v * 255)
+
+
+def p3_to_srgb(color: tuple[int, int, int]) -> tuple[int, ...]:
+    linear = [srgb_decode(c) for c in color]
+    return tuple(
+        srgb_encode(sum(row[i] * linear[i] for i in range(3))) for row in P3_TO_SRGB
+    )
+
+
+@pytest.mark.parametrize("format", ["PNG", "JPEG"])
+def test_display_p3_photo_is_converted_to_srgb(format):
+    p3_color = (220, 60, 40)
+    expected = p3_to_srgb(p3_color)  # (239, 35, 17): redder, less green and blue
+    assert max(abs(a - b) for a, b in zip(expected, p3_color, strict=True)) > 15
+    im = Image.new("RGB", (200, 200), p3_color)
+    data = factory.encode(
+        im, format, icc_profile=factory.display_p3_icc_profile(), quality=95
+    )
+
+    large, small = thumbnails_of(data)
+
+    assert_close(centre(large), expected)
+    assert_close(centre(small), expected)
+    assert "icc_profile" not in large.info
+
+
+def test_display_p3_profile_is_accepted_by_littlecms():
+    profile = ImageCms.getOpenProfile(io.BytesIO(factory.display_p3_icc_profile()))
+    srgb = ImageCms.createProfile("sRGB")
+    white = Image.new("RGB", (1, 1), (255, 255, 255))
+
+    converted = ImageCms.profileToProfile(white, profile, srgb)
+
+    assert converted.getpixel((0, 0)) == (255, 255, 255)
+
+
+def test_image_without_profile_is_taken_as_srgb():
+    large, _ = thumbnails_of(factory.jpeg_bytes((200, 200), (220, 60, 40)))
+
+    assert_close(centre(large), (220, 60, 40))
+
+
+def test_broken_profile_is_ignored():
+    data = factory.jpeg_bytes((200, 200), (220, 60, 40), icc_profile=b"not a profile")
+
+    large, _ = thumbnails_of(data)
+
+    assert_close(centre(large), (220, 60, 40))
+
+
+def test_cmyk_jpeg_comes_out_in_the_right_colours():
+    # Pillow writes CMYK JPEGs the Adobe way (inverted), so this reads one too.
+    red_ink = (0, 255, 255, 0)  # magenta + yellow
+    data = factory.jpeg_bytes((200, 200), red_ink, mode="CMYK")
+
+    large, small = thumbnails_of(data)
+
+    assert large.mode == "RGB"
+    assert_close(centre(large), RED, 10)
+    assert_close(centre(small), RED, 10)
+
+
+@pytest.mark.parametrize(
+    ("value16", "value8"), [(0, 0), (16448, 64), (32768, 128), (65535, 255)]
+)
+def test_16_bit_greyscale_png_is_scaled_not_clipped(value16, value8):
+    large, small = thumbnails_of(factory.png16_bytes((64, 64), value16))
+
+    assert_close(centre(large), (value8,) * 3, 3)
+    assert_close(centre(small), (value8,) * 3, 3)
+
+
+def test_16_bit_big_endian_tiff_is_scaled_too():
+    data = factory.encode(Image.new("I;16B", (64, 64), 32768), "TIFF")
+
+    large, _ = thumbnails_of(data)
+
+    assert_close(centre(large), (128, 128, 128), 3)
+
+
+def test_greyscale_jpeg_stays_grey():
+    large, _ = thumbnails_of(factory.jpeg_bytes((100, 100), 90, mode="L"))
+
+    assert large.mode == "RGB"
+    assert_close(centre(large), (90, 90, 90), 3)
+
+
+def test_one_bit_image_is_black_and_white():
+    im = Image.new("1", (100, 100), 0)
+    im.paste(1, (50, 0, 100, 100))
+
+    large, _ = thumbnails_of(factory.encode(im, "BMP"))
+
+    assert_close(large.getpixel((20, 50)), (0, 0, 0), 8)
+    assert_close(large.getpixel((80, 50)), (255, 255, 255), 8)
+
+
+# Transparency
+
+
+def half_transparent(mode: str) -> Image.Image:
+    """Left half fully transparent, right half opaque green."""
+    im = Image.new("RGBA", (200, 100), (0, 0, 0, 0))
+    im.paste((0, 200, 0, 255), (100, 0, 200, 100))
+    return im.convert(mode)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(factory.encode(half_transparent("RGBA"), "PNG"), id="RGBA PNG"),
+        pytest.param(factory.palette_png_bytes((200, 100)), id="palette PNG"),
+        pytest.param(factory.encode(half_transparent("RGBA"), "WEBP"), id="WebP"),
+        pytest.param(factory.encode(half_transparent("RGBA"), "TIFF"), id="TIFF"),
+    ],
+)
+def test_transparency_is_kept(data):
+    large, small = thumbnails_of(data)
+
+    for im in (large, small):
+        assert im.mode == "RGBA"
+        w, h = im.size
+        assert im.getpixel((w // 8, h // 2))[3] == 0
+        assert_close(im.getpixel((7 * w // 8, h // 2)), (0, 200, 0, 255))
+
+
+def test_greyscale_with_alpha_is_kept_transparent():
+    im = Image.new("LA", (100, 100), (0, 0))
+    im.paste((180, 255), (50, 0, 100, 100))
+
+    large, _ = thumbnails_of(factory.encode(im, "PNG"))
+
+    assert large.mode == "RGBA"
+    assert large.getpixel((10, 50))[3] == 0
+    assert_close(large.getpixel((90, 50)), (180, 180, 180, 255))
+
+
+def test_opaque_png_gives_opaque_webp():
+    data = factory.png_bytes((100, 100), "RGB", (10, 100, 200))
+
+    for thumbnail in make_thumbnails(io.BytesIO(data)):
+        assert Image.open(io.BytesIO(thumbnail.data)).mode == "RGB"
+        assert b"ALPH" not in webp_chunks(thumbnail.data)
+
+
+# Other formats
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(factory.heic_bytes((640, 480), (200, 30, 30)), id="HEIC"),
+        pytest.param(
+            factory.encode(Image.new("RGB", (640, 480), (200, 30, 30)), "TIFF"),
+            id="TIFF",
+        ),
+        pytest.param(
+            factory.encode(Image.new("RGB", (640, 480), (200, 30, 30)), "BMP"), id="BMP"
+        ),
+        pytest.param(
+            factory.encode(Image.new("RGB", (640, 480), (200, 30, 30)), "WEBP"),
+            id="WebP",
+        ),
+        pytest.param(
+            factory.encode(Image.new("CMYK", (640, 480), (0, 215, 210, 55)), "TIFF"),
+            id="CMYK TIFF",
+        ),
+        pytest.param(factory.mpo_bytes((640, 480)), id="MPO"),
+    ],
+)
+def test_other_formats_make_thumbnails(data):
+    large, small = thumbnails_of(data)
+
+    assert large.size == (600, 450)
+    assert small.size == (300, 225)
+    assert_close(centre(small), (200, 30, 30), 12)
+
+
+def test_mpo_is_reported_as_jpeg():
+    info = inspect_image(io.BytesIO(factory.mpo_bytes((640, 480))))
+
+    assert info == ImageInfo("JPEG", 640, 480)
+
+
+def test_animated_gif_gives_its_first_frame_only():
+    data = factory.animated_gif_bytes((120, 80), ((255, 0, 0), (0, 0, 255)))
+
+    large, small = make_thumbnails(io.BytesIO(data))
+
+    for thumbnail in (large, small):
+        im = Image.open(io.BytesIO(thumbnail.data))
+        assert getattr(im, "n_frames", 1) == 1
+        assert b"ANIM" not in webp_chunks(thumbnail.data)
+        assert_close(centre(im.convert("RGB")), RED, 10)
+
+
+# Metadata
+
+
+def sensitive_inputs() -> list:
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    photo = factory.photo_like((800, 600))
+    exif = factory.exif_with(orientation=1, gps=True)
+    return [
+        pytest.param(
+            factory.jpeg_from(
+                photo, gps=True, xmp=True, comment=b"my secret note", icc_profile=srgb
+            ),
+            id="JPEG",
+        ),
+        pytest.param(
+            factory.encode(
+                photo, "WEBP", exif=exif, xmp=factory.XMP_PACKET, icc_profile=srgb
+            ),
+            id="WebP",
+        ),
+        pytest.param(
+            factory.encode(photo, "PNG", exif=exif, icc_profile=srgb), id="PNG"
+        ),
+        pytest.param(factory.heic_bytes((800, 600), gps=True), id="HEIC"),
+    ]
+
+
+@pytest.mark.parametrize("data", sensitive_inputs())
+def test_no_metadata_of_the_upload_reaches_the_thumbnails(data):
+    source = Image.open(io.BytesIO(data))
+    assert source.getexif()  # the test input does carry metadata
+    for thumbnail in make_thumbnails(io.BytesIO(data)):
+        im = Image.open(io.BytesIO(thumbnail.data))
+        assert not im.getexif()
+        assert not {"exif", "xmp", "icc_profile", "comment"} & set(im.info)
+        assert set(webp_chunks(thumbnail.data)) <= {b"VP8 ", b"VP8L", b"VP8X", b"ALPH"}
+        for secret in (b"Exif", b"<x:xmpmeta", b"my secret", b"SN-123", b"TestCam"):
+            assert secret not in thumbnail.data
+
+
+# inspect_image
+
+
+def test_inspect_reads_format_and_size_and_rewinds():
+    fp = io.BytesIO(factory.jpeg_bytes((640, 480)))
+    fp.seek(100)
+
+    assert inspect_image(fp) == ImageInfo("JPEG", 640, 480)
+    assert fp.tell() == 0
+
+
+@pytest.mark.parametrize(
+    ("data", "format"),
+    [
+        (factory.png_bytes(), "PNG"),
+        (factory.encode(Image.new("RGB", (64, 64)), "WEBP"), "WEBP"),
+        (factory.animated_gif_bytes(), "GIF"),
+        (factory.encode(Image.new("RGB", (64, 64)), "BMP"), "BMP"),
+        (factory.encode(Image.new("RGB", (64, 64)), "TIFF"), "TIFF"),
+        (factory.heic_bytes((64, 64)), "HEIF"),
+    ],
+)
+def test_inspect_accepts_every_supported_format(data, format):
+    info = inspect_image(io.BytesIO(data))
+
+    assert info.format == format
+    assert info.format in images.ACCEPTED_FORMATS
+
+
+@pytest.fixture
+def decoding_forbidden(monkeypatch):
+    def load(self):
+        raise AssertionError("the image was decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", load)
+
+
+def rejection(data: bytes) -> str:
+    fp = io.BytesIO(data)
+    with pytest.raises(ImageRejected) as caught:
+        inspect_image(fp)
+    assert fp.tell() == 0
+    assert str(caught.value) == caught.value.message
+    return caught.value.message
+
+
+def test_inspect_rejects_an_empty_file():
+    assert "empty" in rejection(b"")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(b"Hello, this is just text.\n" * 10, id="text"),
+        pytest.param(b"<!DOCTYPE html><html><body>hi</body></html>", id="HTML"),
+        pytest.param(
+            b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+            b"<script>alert(1)</script></svg>",
+            id="SVG",
+        ),
+        pytest.param(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n", id="PDF"),
+        pytest.param(
+            factory.encode(Image.new("RGB", (32, 32)), "ICO"), id="ICO (not accepted)"
+        ),
+        pytest.param(
+            factory.encode(Image.new("RGB", (32, 32)), "PPM"), id="PPM (not accepted)"
+        ),
+        pytest.param(b"\xff\xd8\xff\xe0 nothing else", id="JPEG magic only"),
+    ],
+)
+def test_inspect_rejects_what_is_not_an_accepted_image(data, decoding_forbidden):
+    message = rejection(data)
+
+    assert "not a photo we can read" in message
+    assert message != rejection(b"")
+
+
+def test_inspect_rejects_a_png_bomb_from_its_header(decoding_forbidden):
+    bomb = factory.bomb_png_bytes(30000, 30000)
+    assert len(bomb) < 1000
+
+    message = rejection(bomb)
+
+    assert "too large" in message
+    assert "megapixels" in message
+
+
+def test_inspect_rejects_a_png_over_its_limit_with_the_limit(decoding_forbidden):
+    message = rejection(factory.bomb_png_bytes(8000, 5125))  # 41 megapixels
+
+    assert "41 megapixels" in message
+    assert "at most 40 megapixels" in message
+
+
+def test_inspect_accepts_a_100_megapixel_jpeg_without_a_warning(decoding_forbidden):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        info = inspect_image(io.BytesIO(factory.jpeg_header_bytes(12000, 8400)))
+
+    assert info == ImageInfo("JPEG", 12000, 8400)
+
+
+def test_inspect_rejects_a_jpeg_over_its_limit(decoding_forbidden):
+    with pytest.warns(Image.DecompressionBombWarning):
+        message = rejection(factory.jpeg_header_bytes(13000, 10000))
+
+    assert "at most 120 megapixels" in message
+
+
+def test_inspect_rejects_when_pillow_warnings_are_errors(decoding_forbidden):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        message = rejection(factory.jpeg_header_bytes(13000, 10000))
+
+    assert "too large" in message
+
+
+# Damaged files
+
+
+def test_truncated_jpeg_passes_inspection_but_not_thumbnailing():
+    data = factory.truncated_jpeg_bytes((2000, 1500))
+    assert inspect_image(io.BytesIO(data)) == ImageInfo("JPEG", 2000, 1500)
+
+    with pytest.raises(ImageRejected) as caught:
+        make_thumbnails(io.BytesIO(data))
+
+    assert "damaged or incomplete" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(factory.png_bytes((300, 300))[:-40], id="truncated PNG"),
+        pytest.param(
+            factory.encode(factory.photo_like((400, 300)), "WEBP")[:3000],
+            id="truncated WebP",
+        ),
+        pytest.param(factory.heic_bytes((640, 480))[:-500], id="truncated HEIC"),
+    ],
+)
+def test_damaged_files_are_rejected_by_the_worker(data):
+    with pytest.raises(ImageRejected):
+        make_thumbnails(io.BytesIO(data))
+
+
+def test_worker_refuses_a_bomb_without_decoding_it(decoding_forbidden):
+    with pytest.raises(ImageRejected) as caught:
+        make_thumbnails(io.BytesIO(factory.bomb_png_bytes(30000, 30000)))
+
+    assert "too large" in caught.value.message
+
+
+def test_worker_refuses_what_is_not_an_image():
+    with pytest.raises(ImageRejected):
+        make_thumbnails(io.BytesIO(b"<html>not an image</html>"))

@@ -1,0 +1,106 @@
+from django.conf import settings
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import SuspiciousFileOperation
+from django.db import IntegrityError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+from django.views.static import serve
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
+
+from registration.avatars import refresh_avatar_state
+from registration.forms import ProfileForm, RegistrationForm
+from registration.models import Profile
+
+
+def avatar_context(profile: Profile, first_poll: bool = False) -> dict:
+    return {
+        "profile": profile,
+        "first_poll": first_poll,
+        "first_poll_ms": settings.AVATAR_FIRST_POLL_MS,
+        "poll_ms": settings.AVATAR_POLL_MS,
+    }
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("profile" if request.user.is_authenticated else "register")
+
+
+@require_http_methods(["GET", "POST"])
+def register(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = RegistrationForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                user = form.save()
+            except IntegrityError:
+                # Someone took the name or e-mail between validation and save:
+                # validating again names the field.
+                form = RegistrationForm(request.POST, request.FILES)
+                if form.is_valid():
+                    raise
+            else:
+                login(request, user)
+                if request.htmx:
+                    return HttpResponseClientRedirect(reverse("profile"))
+                return redirect("profile")
+    else:
+        form = RegistrationForm()
+    template_name = "registration/register.html"
+    if request.htmx:
+        template_name += "#signup-form"
+    return render(request, template_name, {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    profile = refresh_avatar_state(request.user.profile)
+    saved = False
+    if request.method == "POST":
+        form = ProfileForm(request.POST, request.FILES, instance=profile)
+        if form.is_valid():
+            form.save()
+            if not request.htmx:
+                return redirect("profile")
+            saved = True
+            form = ProfileForm(instance=profile)
+    else:
+        form = ProfileForm(instance=profile)
+    template_name = "registration/profile.html"
+    if request.htmx:
+        template_name += "#profile"
+    context = {"form": form, "saved": saved, **avatar_context(profile, first_poll=True)}
+    return render(request, template_name, context)
+
+
+@login_required
+@require_GET
+def avatar_status(request: HttpRequest) -> HttpResponse:
+    profile = refresh_avatar_state(request.user.profile)
+    response = render(
+        request, "registration/profile.html#avatar", avatar_context(profile)
+    )
+    if request.htmx and not profile.avatar_pending:
+        # The fragment carries no trigger any more; 286 also tells htmx 2 to stop.
+        response.status_code = HttpResponseStopPolling.status_code
+    return response
+
+
+@require_GET
+def media(request: HttpRequest, path: str) -> HttpResponse:
+    """Serve thumbnails from MEDIA_ROOT (whitenoise serves static files only).
+
+    Thumbnail names are random and never reused, so browsers may keep them.
+    """
+    try:
+        response = serve(request, path, document_root=settings.MEDIA_ROOT)
+    except SuspiciousFileOperation:
+        # A path that climbs out of MEDIA_ROOT is a guess: it does not exist.
+        raise Http404(path) from None
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
