@@ -175,7 +175,7 @@ FILE_UPLOAD_HANDLERS = [
 ]
 # How often the profile page asks for the avatar's state while it is pending.
 AVATAR_FIRST_POLL_MS = 100
-AVATAR_POLL_MS = 500
+AVATAR_POLL_MS = 250
 
 HUEY = {
     "huey_class": "huey.SqliteHuey",

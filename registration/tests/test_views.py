@@ -1,13 +1,16 @@
 import re
+import threading
 
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client, TestCase
 from django.urls import reverse
 from huey.contrib.djhuey import HUEY
 
+from registration.forms import RegistrationForm
 from registration.models import Profile, User
 
 pytestmark = pytest.mark.django_db
@@ -156,7 +159,7 @@ def test_without_photo_profile_shows_the_default_avatar(client):
     assert "default-avatar.svg" in html
 
 
-def test_queued_avatar_polls_fast_first_then_steadily(client, photo_jpeg):
+def test_queued_avatar_polls_fast_first_then_steadily(client, photo_jpeg, settings):
     signup(client, photo_jpeg)
 
     page = client.get("/profile/").content.decode()
@@ -165,14 +168,16 @@ def test_queued_avatar_polls_fast_first_then_steadily(client, photo_jpeg):
     element = avatar_element(page)
     assert 'data-state="queued"' in element
     assert 'hx-get="/profile/avatar/"' in element
-    assert 'hx-trigger="load delay:100ms, every 500ms"' in element
+    first, steady = settings.AVATAR_FIRST_POLL_MS, settings.AVATAR_POLL_MS
+    assert first < steady <= 1000
+    assert f'hx-trigger="load delay:{first}ms, every {steady}ms"' in element
     assert 'hx-swap="outerHTML"' in element
     assert 'aria-live="polite"' in element
     assert "Waiting for a worker…" in page
     assert fragment.status_code == 200
     body = fragment.content.decode().strip()
     assert body.startswith('<div id="avatar"') and body.endswith("</div>")
-    assert 'hx-trigger="every 500ms"' in avatar_element(body)
+    assert f'hx-trigger="every {steady}ms"' in avatar_element(body)
 
 
 def finish_resize(profile: Profile) -> None:
@@ -292,3 +297,48 @@ def test_profile_edit_refuses_a_bad_photo_in_place(client):
     assert response.status_code == 200
     assert 'class="errors"' in response.content.decode()
     assert Profile.objects.get().avatar_state == "none"
+
+
+def test_signup_that_loses_a_race_names_the_taken_field(client, monkeypatch):
+    real_save = RegistrationForm.save
+
+    def rival_commits_between_validation_and_save(self, commit=True):
+        User.objects.create_user("ALICE", "rival@example.com", "x")
+        return real_save(self, commit)
+
+    monkeypatch.setattr(
+        RegistrationForm, "save", rival_commits_between_validation_and_save
+    )
+    response = signup(client, username="alice", email="alice@example.com")
+
+    assert response.status_code == 200
+    assert "That username is taken." in response.content.decode()
+    assert list(User.objects.values_list("username", flat=True)) == ["ALICE"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_signups_differing_only_in_case_make_one_user():
+    barrier = threading.Barrier(2)
+    responses = []
+
+    def sign_up_as(username: str) -> None:
+        client = Client()
+        barrier.wait()
+        responses.append(
+            signup(client, username=username, email=f"{username}@example.com")
+        )
+        connection.close()
+
+    threads = [threading.Thread(target=sign_up_as, args=(n,)) for n in ("Zoe", "zoe")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert User.objects.count() == 1
+    assert sorted(response.has_header("HX-Redirect") for response in responses) == [
+        False,
+        True,
+    ]
+    refused = next(r for r in responses if not r.has_header("HX-Redirect"))
+    assert "That username is taken." in refused.content.decode()
