@@ -99,27 +99,29 @@ def start_consumer(transactional_db) -> Iterator[Callable[..., Consumer]]:
 
 
 class Gate:
-    """The test side of registration.tests.gate: hold a task, then let it go."""
+    """The test side of registration.tests.gate: hold tasks, then let them go."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.server.bind(str(path))
         self.server.listen()
-        self.held: list[socket.socket] = []
+        self.held: dict[str, socket.socket] = {}
 
     def wait_for_task(self, timeout: float = 30) -> str:
         """Block until a task reaches the gate; return its id."""
         self.server.settimeout(timeout)
         connection, _ = self.server.accept()
-        self.held.append(connection)
-        return connection.makefile().readline().strip()
+        task_id = connection.makefile().readline().strip()
+        self.held[task_id] = connection
+        return task_id
 
-    def release(self) -> None:
-        for connection in self.held:
+    def release(self, task_id: str | None = None) -> None:
+        """Let one held task go on, or all of them."""
+        for held_id in [task_id] if task_id else list(self.held):
+            connection = self.held.pop(held_id)
             connection.sendall(b"!")
             connection.close()
-        self.held.clear()
 
     def close(self) -> None:
         self.release()
@@ -143,8 +145,10 @@ def photo_jpeg() -> bytes:
 
 
 @pytest.fixture(autouse=True)
-def empty_queue() -> None:
-    """Each test starts with no queued task and no stored result."""
+def clean_slate() -> None:
+    """Each test starts with no queued task, no stored result and no files."""
     from huey.contrib.djhuey import HUEY
 
     HUEY.flush()
+    for folder in (settings.MEDIA_ROOT, settings.UPLOADS_ROOT):
+        shutil.rmtree(folder, ignore_errors=True)

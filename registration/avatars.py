@@ -51,10 +51,13 @@ def record_outcome(profile: Profile, task_id: str, outcome: dict) -> bool:
     if "error" in outcome:
         changes = {"avatar_state": AvatarState.FAILED, "avatar_error": outcome["error"]}
     else:
+        # The original (with whatever metadata it carries) is kept only until
+        # its thumbnails are recorded; a failed one stays for another attempt.
         changes = {
             "avatar_state": AvatarState.READY,
             "thumbnail": outcome["thumbnail"],
             "thumbnail_2x": outcome["thumbnail_2x"],
+            "image": "",
         }
     changes["avatar_finished_at"] = timezone.now()
     current = Profile.objects.filter(
@@ -66,8 +69,11 @@ def record_outcome(profile: Profile, task_id: str, outcome: dict) -> bool:
             thumbnails=[outcome.get("thumbnail"), outcome.get("thumbnail_2x")]
         )
         return False
+    if changes["avatar_state"] == AvatarState.READY:
+        delete_files_on_commit(originals=[outcome["image"]])
     for field, value in changes.items():
         setattr(profile, field, value)
+    profile._stored_image_name = profile.image.name
     elapsed = (changes["avatar_finished_at"] - profile.avatar_queued_at).total_seconds()
     logger.info(
         "avatar of user %s recorded as %s",

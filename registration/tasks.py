@@ -14,14 +14,19 @@ from registration.models import AvatarState, Profile
 logger = logging.getLogger(__name__)
 
 
+def is_current(profile_id: int, image_name: str) -> bool:
+    return Profile.objects.filter(pk=profile_id, image=image_name).exists()
+
+
 @db_task(context=True)
 def resize_avatar(profile_id: int, image_name: str, task=None) -> dict | None:
     """Make the avatar's thumbnails from the uploaded original.
 
     Returns the outcome for Huey's result store, naming the image it was made
-    from, or None (nothing stored) when the photo was replaced meanwhile.
+    from, or None (which Huey does not store) when the photo was replaced:
+    before the work, during it (its original may be gone), or after it.
     """
-    if not Profile.objects.filter(pk=profile_id, image=image_name).exists():
+    if not is_current(profile_id, image_name):
         logger.info("skipped task %s: the photo was replaced", task.id)
         return None
     started = time.monotonic()
@@ -31,8 +36,13 @@ def resize_avatar(profile_id: int, image_name: str, task=None) -> dict | None:
     except images.ImageRejected as exc:
         logger.info("photo of user %s refused by the worker: %s", profile_id, exc)
         return {"image": image_name, "error": exc.message}
-    stem = f"avatars/{uuid.uuid4().hex}"
+    except FileNotFoundError:
+        if not is_current(profile_id, image_name):
+            logger.info("dropped task %s: the photo was replaced", task.id)
+            return None
+        raise
     media = storages["default"]
+    stem = f"avatars/{uuid.uuid4().hex}"
     outcome = {
         "image": image_name,
         "thumbnail": media.save(
@@ -42,6 +52,11 @@ def resize_avatar(profile_id: int, image_name: str, task=None) -> dict | None:
             f"{stem}-2x{images.OUTPUT_EXTENSION}", ContentFile(thumbnail_2x.data)
         ),
     }
+    if not is_current(profile_id, image_name):
+        media.delete(outcome["thumbnail"])
+        media.delete(outcome["thumbnail_2x"])
+        logger.info("dropped task %s: the photo was replaced", task.id)
+        return None
     logger.info(
         "thumbnails written for user %s (%dx%d)",
         profile_id,

@@ -3,13 +3,15 @@
 import io
 import struct
 import zlib
+from collections.abc import Sequence
 
 import pillow_heif
 from PIL import ExifTags, Image
 
 pillow_heif.register_heif_opener()
 
-Color = tuple[int, ...]
+Color = int | tuple[int, ...]
+Matrix = Sequence[Sequence[float]]
 
 
 def encode(im: Image.Image, format: str, **params) -> bytes:
@@ -19,19 +21,27 @@ def encode(im: Image.Image, format: str, **params) -> bytes:
 
 
 def photo_like(size: tuple[int, int], mode: str = "RGB") -> Image.Image:
-    """Smooth gradients with grain, which compresses about like a real photo."""
+    """Gradients with detail at every scale and grain: it compresses and shrinks
+    about like a real photo."""
+
+    def blobs(feature_size: int) -> Image.Image:
+        grid = (max(2, size[0] // feature_size), max(2, size[1] // feature_size))
+        return Image.effect_noise(grid, 80).resize(size, Image.Resampling.BICUBIC)
+
     grain = Image.new("L", size)
     tile = Image.effect_noise((512, 512), 40)
     for left in range(0, size[0], 512):
         for top in range(0, size[1], 512):
             grain.paste(tile, (left, top))
-    horizontal = Image.linear_gradient("L").rotate(90).resize(size)
-    radial = Image.radial_gradient("L").resize(size)
-    vertical = Image.linear_gradient("L").resize(size)
-    bands = [Image.blend(band, grain, 0.25) for band in (horizontal, radial, vertical)]
-    im = Image.merge("RGB", bands)
+    detail = Image.blend(Image.blend(blobs(64), blobs(6), 0.5), grain, 0.2)
+    gradients = (
+        Image.linear_gradient("L").rotate(90).resize(size),
+        Image.radial_gradient("L").resize(size),
+        Image.linear_gradient("L").resize(size),
+    )
+    im = Image.merge("RGB", [Image.blend(g, detail, 0.45) for g in gradients])
     if mode == "RGBA":
-        im.putalpha(Image.blend(vertical, grain, 0.1))
+        im.putalpha(Image.blend(gradients[2], detail, 0.3))
         return im
     return im.convert(mode)
 
@@ -191,10 +201,19 @@ def bomb_png_bytes(width: int = 30000, height: int = 30000) -> bytes:
     )
 
 
-def jpeg_header_bytes(width: int, height: int) -> bytes:
-    """The markers Pillow reads to identify a baseline JPEG, with no image data."""
+def jpeg_header_bytes(width: int, height: int, *, progressive: bool = False) -> bytes:
+    """The markers Pillow reads to identify a JPEG, with no image data."""
     start_of_frame = struct.pack(
-        ">HHBHHB9B", 0xFFC0, 17, 8, height, width, 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1
+        ">HHBHHB9B",
+        0xFFC2 if progressive else 0xFFC0,
+        17,
+        8,
+        height,
+        width,
+        3,
+        *(1, 0x22, 0),
+        *(2, 0x11, 1),
+        *(3, 0x11, 1),
     )
     start_of_scan = struct.pack(
         ">HHB6B3B", 0xFFDA, 12, 3, 1, 0x00, 2, 0x11, 3, 0x11, 0, 63, 0
@@ -224,13 +243,13 @@ def _xyz(chromaticity: tuple[float, float]) -> tuple[float, float, float]:
     return x / y, 1.0, (1 - x - y) / y
 
 
-def _matmul(a, b):
+def _matmul(a: Matrix, b: Matrix) -> list[list[float]]:
     return [
         [sum(a[i][k] * b[k][j] for k in range(3)) for j in range(3)] for i in range(3)
     ]
 
 
-def _inverse(m):
+def _inverse(m: Matrix) -> list[list[float]]:
     (a, b, c), (d, e, f), (g, h, i) = m
     det = a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g)
     adjugate = [
@@ -241,7 +260,7 @@ def _inverse(m):
     return [[value / det for value in row] for row in adjugate]
 
 
-def _rgb_to_xyz(primaries, white) -> list[list[float]]:
+def _rgb_to_xyz(primaries: Matrix, white: tuple[float, float]) -> list[list[float]]:
     columns = [_xyz(primary) for primary in primaries]
     m = [[columns[j][i] for j in range(3)] for i in range(3)]
     white_xyz = _xyz(white)
@@ -250,7 +269,7 @@ def _rgb_to_xyz(primaries, white) -> list[list[float]]:
     return [[m[i][j] * scales[j] for j in range(3)] for i in range(3)]
 
 
-def _adaptation_to_d50(white) -> list[list[float]]:
+def _adaptation_to_d50(white: tuple[float, float]) -> list[list[float]]:
     source = _xyz(white)
     cone_source = [sum(_BRADFORD[i][k] * source[k] for k in range(3)) for i in range(3)]
     cone_d50 = [sum(_BRADFORD[i][k] * _D50_XYZ[k] for k in range(3)) for i in range(3)]
@@ -266,7 +285,7 @@ def display_p3_icc_profile() -> bytes:
     def s15(value: float) -> bytes:
         return struct.pack(">i", round(value * 65536))
 
-    def xyz_tag(xyz) -> bytes:
+    def xyz_tag(xyz: Sequence[float]) -> bytes:
         return b"XYZ \0\0\0\0" + b"".join(s15(v) for v in xyz)
 
     def text_tag(text: str) -> bytes:

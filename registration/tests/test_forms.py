@@ -130,3 +130,23 @@ def test_database_refuses_emails_differing_only_in_case():
     User.objects.create_user("dave", "dave@example.com", "x")
     with pytest.raises(IntegrityError), transaction.atomic():
         User.objects.create_user("dave2", "DAVE@example.com", "x")
+
+
+@pytest.mark.parametrize(
+    ("make", "name"),
+    [
+        (
+            lambda: image_factory.jpeg_bytes(mode="CMYK", color=(0, 255, 255, 0)),
+            "c.jpg",
+        ),
+        (lambda: image_factory.jpeg_bytes(progressive=True), "p.jpg"),
+        (lambda: image_factory.png_bytes(mode="RGBA"), "t.png"),
+        (image_factory.png16_bytes, "deep.png"),
+        (image_factory.palette_png_bytes, "pal.png"),
+        (image_factory.animated_gif_bytes, "anim.gif"),
+        (image_factory.heic_bytes, "IMG_0001.HEIC"),
+    ],
+)
+def test_photos_people_really_upload_are_accepted(make, name):
+    form = RegistrationForm(signup_data(), {"image": upload(make(), name, "")})
+    assert form.is_valid(), form.errors

@@ -1,4 +1,6 @@
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import transaction
@@ -110,17 +112,19 @@ def test_the_workers_outcome_enqueues_nothing(
     task_id = profile.avatar_task_id
     HUEY.flush()
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    original = profile.image.name
+    with django_capture_on_commit_callbacks(execute=True):
         outcome = {
-            "image": profile.image.name,
+            "image": original,
             "thumbnail": "avatars/a.webp",
             "thumbnail_2x": "avatars/a-2x.webp",
         }
         assert record_outcome(profile, task_id, outcome)
         profile.save()  # a later full save of the same row changes nothing either
-    assert callbacks == []
     assert queued_tasks() == []
     assert Profile.objects.get(pk=profile.pk).avatar_state == "ready"
+    # Once its thumbnails are recorded, the original is no longer kept.
+    assert not storages["uploads"].exists(original)
 
 
 def test_replacing_the_photo_enqueues_again(
@@ -153,3 +157,67 @@ def test_stored_names_never_come_from_the_users_file_name(
     assert "etc" not in profile.image.name
     assert "фото" not in profile.image.name
     assert profile.image.storage.exists(profile.image.name)
+
+
+def test_deleting_a_user_removes_their_thumbnails_after_commit(
+    profile, photo_jpeg, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        profile.image = new_photo(photo_jpeg)
+        profile.save()
+    media = storages["default"]
+    outcome = {
+        "image": profile.image.name,
+        "thumbnail": media.save("avatars/e.webp", ContentFile(b"1x")),
+        "thumbnail_2x": media.save("avatars/e-2x.webp", ContentFile(b"2x")),
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        record_outcome(profile, profile.avatar_task_id, outcome)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        profile.user.delete()
+        assert media.exists(outcome["thumbnail"])  # not before the commit
+    for callback in callbacks:
+        callback()
+
+    assert not media.exists(outcome["thumbnail"])
+    assert not media.exists(outcome["thumbnail_2x"])
+
+
+def test_deleting_a_user_with_a_pending_photo_removes_the_original(
+    profile, photo_jpeg, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        profile.image = new_photo(photo_jpeg)
+        profile.save()
+    original = profile.image.name
+    assert storages["uploads"].exists(original)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        profile.user.delete()
+
+    assert not storages["uploads"].exists(original)
+
+
+def test_replacing_a_photo_removes_the_old_files_after_commit(
+    profile, photo_jpeg, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        profile.image = new_photo(photo_jpeg)
+        profile.save()
+    old_original = profile.image.name
+    media = storages["default"]
+    outcome = {
+        "image": old_original,
+        "thumbnail": media.save("avatars/f.webp", ContentFile(b"1x")),
+        "thumbnail_2x": media.save("avatars/f-2x.webp", ContentFile(b"2x")),
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        record_outcome(profile, profile.avatar_task_id, outcome)
+        profile.image = new_photo(photo_jpeg)
+        profile.save()
+
+    assert not media.exists(outcome["thumbnail"])
+    assert not media.exists(outcome["thumbnail_2x"])
+    assert not storages["uploads"].exists(old_original)
+    assert storages["uploads"].exists(profile.image.name)

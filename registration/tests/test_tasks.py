@@ -2,14 +2,18 @@
 
 import io
 import re
+from types import SimpleNamespace
 
 import pytest
+from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from huey.contrib.djhuey import HUEY
 from PIL import Image
 
+from registration import images
 from registration.models import Profile
+from registration.tasks import resize_avatar
 from registration.tests import image_factory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -124,3 +128,99 @@ def test_replaced_photo_only_the_newest_is_shown(start_consumer, gate):
     served = Image.open(io.BytesIO(b"".join(client.get(src).streaming_content)))
     assert served.size == (225, 300)  # the portrait one, not the first
     assert HUEY.result(first.avatar_task_id) is None  # the stale task stored nothing
+
+
+def replace_photo(client: Client, photo: bytes) -> Profile:
+    response = client.post(
+        "/profile/",
+        {"bio": "", "image": SimpleUploadedFile("new.jpg", photo, "image/jpeg")},
+        **HTMX,
+    )
+    assert response.status_code == 200
+    return Profile.objects.get(user__username=response.wsgi_request.user.username)
+
+
+def stored_files(alias: str) -> set[str]:
+    storage = storages[alias]
+    folder = "avatars" if alias == "default" else "originals"
+    if not storage.exists(folder):
+        return set()
+    return {f"{folder}/{name}" for name in storage.listdir(folder)[1]}
+
+
+@pytest.mark.parametrize("finishes_first", ["old", "new"])
+def test_newer_photo_wins_whichever_task_finishes_first(
+    start_consumer, gate, finishes_first
+):
+    client = Client()
+    old = signup(client, "vera", image_factory.jpeg_bytes(size=(800, 600)))
+    start_consumer(AVATARS_TEST_GATE=str(gate.path))
+    assert gate.wait_for_task() == old.avatar_task_id
+    new = replace_photo(client, image_factory.jpeg_bytes(size=(600, 800)))
+    assert gate.wait_for_task() == new.avatar_task_id
+
+    order = [old, new] if finishes_first == "old" else [new, old]
+    for profile in order:
+        gate.release(profile.avatar_task_id)
+    wait_for_outcome(new)
+
+    html = avatar_fragment(client)
+    assert state_of(html) == "ready"
+    src = re.search(r'<img[^>]* src="/media/([^"]+)"', html).group(1)
+    assert Image.open(storages["default"].open(src)).size == (225, 300)
+    assert HUEY.result(old.avatar_task_id) is None
+    # The old photo's files are gone; only the new thumbnails remain.
+    new.refresh_from_db()
+    assert stored_files("default") == {new.thumbnail.name, new.thumbnail_2x.name}
+    assert stored_files("uploads") == set()
+
+
+def test_served_thumbnail_carries_no_metadata_and_original_is_unreachable(
+    start_consumer,
+):
+    client = Client()
+    photo = image_factory.jpeg_from(
+        image_factory.photo_like((1200, 900)),
+        orientation=3,
+        gps=True,
+        xmp=True,
+        comment=b"secret comment",
+    )
+    profile = signup(client, "walt", photo)
+    original = profile.image.name
+    guesses = [f"/media/{original}", f"/media/../uploads/{original}"]
+    assert all(client.get(url).status_code == 404 for url in guesses)
+    start_consumer()
+    wait_for_outcome(profile)
+    html = avatar_fragment(client)
+
+    for url in re.search(r'srcset="([^"]+)"', html).group(1).split(", "):
+        response = client.get(url.split()[0])
+        assert response["Content-Type"] == "image/webp"
+        data = b"".join(response.streaming_content)
+        thumbnail = Image.open(io.BytesIO(data))
+        assert not thumbnail.getexif()
+        assert not {"exif", "xmp", "icc_profile", "comment"} & thumbnail.info.keys()
+        for secret in [b"Exif", b"GPS", b"xmpmeta", b"Secret", b"secret comment"]:
+            assert secret not in data
+    assert all(client.get(url).status_code == 404 for url in guesses)
+
+
+def test_task_for_a_photo_replaced_midway_drops_its_thumbnails(
+    db, photo_jpeg, django_capture_on_commit_callbacks, monkeypatch
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        profile = signup(Client(), "xena", photo_jpeg)
+    real_make = images.make_thumbnails
+
+    def replaced_while_resizing(fp):
+        thumbnails = real_make(fp)
+        Profile.objects.filter(pk=profile.pk).update(image="originals/newer")
+        return thumbnails
+
+    monkeypatch.setattr(images, "make_thumbnails", replaced_while_resizing)
+    outcome = resize_avatar.call_local(
+        profile.pk, profile.image.name, task=SimpleNamespace(id="t-1")
+    )
+    assert outcome is None
+    assert stored_files("default") == set()
