@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials.apps.SimpleAppConfig",
     "huey.contrib.djhuey",
+    "huey.contrib.djhuey.stats",
 ]
 
 MIDDLEWARE = [
@@ -173,6 +174,15 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
+# Transient failures (I/O, a locked database) are retried after 1, 2, 4 s.
+AVATAR_RETRIES = 3
+AVATAR_RETRY_DELAY = 1.0
+# Consumers beat every few seconds; a worker silent for longer than the timeout
+# is gone. Each consumer sweeps at start-up and every AVATAR_SWEEP_SECONDS,
+# requeueing photos whose task can no longer finish.
+AVATAR_HEARTBEAT_SECONDS = 2
+AVATAR_WORKER_TIMEOUT_SECONDS = 10
+AVATAR_SWEEP_SECONDS = 15
 # How often the profile page asks for the avatar's state while it is pending.
 AVATAR_FIRST_POLL_MS = 100
 AVATAR_POLL_MS = 250
@@ -192,6 +202,9 @@ HUEY = {
     # The consumer's options (workers, polling delays) live in the Procfile's
     # worker line, the one command every way of running the worker uses.
 }
+
+# huey's admin dashboard records task events in a database of its own.
+HUEY_STATS = {"filename": str(DATA_DIR / "huey-stats.sqlite3")}
 
 LOGGING = {
     "version": 1,

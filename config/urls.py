@@ -11,6 +11,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", views.profile, name="profile"),
     path("profile/avatar/", views.avatar_status, name="avatar-status"),
+    path("profile/avatar/retry/", views.retry_avatar, name="avatar-retry"),
     path("media/<path:path>", views.media, name="media"),
     path("admin/", admin.site.urls),
 ]

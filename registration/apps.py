@@ -7,4 +7,4 @@ class RegistrationConfig(AppConfig):
 
     def ready(self) -> None:
         # The web process enqueues tasks, so it must know them as the worker does.
-        from registration import signals, tasks  # noqa: F401
+        from registration import signals, tasks, worker  # noqa: F401

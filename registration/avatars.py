@@ -1,7 +1,11 @@
-"""The avatar's state: one place that brings it up to date from Huey's result store."""
+"""The avatar's state: brought up to date from Huey's result store, recovered
+when a worker dies, and cleaned up after."""
 
 import logging
+import re
+import time
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.core.files.storage import storages
 from django.db import transaction
@@ -9,12 +13,17 @@ from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 from huey.exceptions import TaskException
 
-from registration.models import AvatarState, Profile
+from registration import heartbeat
+from registration.models import PENDING_STATES, AvatarState, Profile
+from registration.tasks import queue_resize
 
 logger = logging.getLogger(__name__)
 
+TASK_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
 UNEXPECTED_FAILURE = (
-    "Something went wrong while processing your photo. Please try another one."
+    "Something went wrong while processing your photo. "
+    "Try again, or upload another one."
 )
 
 
@@ -27,18 +36,19 @@ def refresh_avatar_state(profile: Profile) -> Profile:
     """
     if not profile.avatar_pending:
         return profile
+    task_id = profile.avatar_task_id
     try:
-        outcome = HUEY.result(profile.avatar_task_id)
+        outcome = HUEY.result(task_id)
     except TaskException as exc:
         logger.error(
-            "resize task %s for user %s failed: %s",
-            profile.avatar_task_id,
+            "task %s user %s: failed after every attempt: %s",
+            task_id,
             profile.pk,
             exc.metadata.get("error"),
         )
         outcome = {"image": profile.image.name, "error": UNEXPECTED_FAILURE}
     if outcome is not None:
-        record_outcome(profile, profile.avatar_task_id, outcome)
+        record_outcome(profile, task_id, outcome)
     return profile
 
 
@@ -64,7 +74,7 @@ def record_outcome(profile: Profile, task_id: str, outcome: dict) -> bool:
         pk=profile.pk, avatar_task_id=task_id, image=outcome["image"]
     )
     if not current.update(**changes):
-        logger.info("discarded outcome of stale task %s", task_id)
+        logger.info("task %s user %s: stale outcome discarded", task_id, profile.pk)
         delete_files_on_commit(
             thumbnails=[outcome.get("thumbnail"), outcome.get("thumbnail_2x")]
         )
@@ -74,14 +84,112 @@ def record_outcome(profile: Profile, task_id: str, outcome: dict) -> bool:
     for field, value in changes.items():
         setattr(profile, field, value)
     profile._stored_image_name = profile.image.name
-    elapsed = (changes["avatar_finished_at"] - profile.avatar_queued_at).total_seconds()
     logger.info(
-        "avatar of user %s recorded as %s",
+        "task %s user %s: recorded as %s",
+        task_id,
         profile.pk,
         profile.avatar_state,
-        extra={"elapsed": elapsed},
+        extra={
+            "elapsed": (
+                profile.avatar_finished_at - profile.avatar_queued_at
+            ).total_seconds()
+        },
     )
     return True
+
+
+def retry_avatar(profile: Profile) -> bool:
+    """Queue the same photo again after a failure ("Try again")."""
+    if profile.avatar_state != AvatarState.FAILED or not profile.image:
+        return False
+    return queue_resize(profile, replacing_task=profile.avatar_task_id)
+
+
+# Queued tasks found neither in the queue nor running at the last sweep.
+_missing_at_last_sweep: set[str] = set()
+
+
+def sweep_avatars() -> int:
+    """Requeue every pending photo whose task can no longer finish.
+
+    Huey deletes a task from its queue when a worker takes it, so a worker
+    killed mid-task, or an enqueue that failed after the commit, leaves a
+    profile waiting forever. A task is alive while it waits in the queue or the
+    schedule (a retry), while the worker that took it still beats, or once its
+    outcome is in the result store (then it is simply recorded).
+
+    A queued task missing from the queue may just have been taken by a worker
+    that has not yet marked it processing, or be committed but not yet sent:
+    it counts as lost only when a second sweep still finds it missing. Safe to
+    run twice, or from several workers at once: a photo is requeued only while
+    its old task id is still the current one.
+    """
+    global _missing_at_last_sweep
+    waiting = {task.id for task in HUEY.pending()}
+    waiting |= {task.id for task in HUEY.scheduled()}
+    missing = set()
+    requeued = 0
+    for profile in Profile.objects.filter(avatar_state__in=PENDING_STATES):
+        task_id = profile.avatar_task_id
+        refresh_avatar_state(profile)
+        if not profile.avatar_pending or task_id in waiting:
+            continue
+        if profile.avatar_state == AvatarState.PROCESSING:
+            if heartbeat.worker_alive(profile.avatar_worker):
+                continue
+        elif task_id not in _missing_at_last_sweep:
+            missing.add(task_id)
+            continue
+        worker = profile.avatar_worker or "none"
+        with transaction.atomic():
+            if queue_resize(profile, replacing_task=task_id):
+                requeued += 1
+                logger.warning(
+                    "task %s user %s: lost (worker %s), requeued as %s",
+                    task_id,
+                    profile.pk,
+                    worker,
+                    profile.avatar_task_id,
+                )
+    _missing_at_last_sweep = missing
+    return requeued
+
+
+def purge_orphans(min_age: timedelta = timedelta(hours=1)) -> tuple[int, int]:
+    """Delete results nobody will read and thumbnails no profile shows.
+
+    Results belong to a pending profile's current task, or to no one (a photo
+    replaced or a user deleted while the task ran). Thumbnails older than
+    `min_age` that no profile names are left over from such races.
+    """
+    wanted = set(
+        Profile.objects.filter(avatar_state__in=PENDING_STATES).values_list(
+            "avatar_task_id", flat=True
+        )
+    )
+    stale_beat = time.time() - 86400
+    results = 0
+    for key, raw in HUEY.all_results().items():
+        if key.startswith(heartbeat.ANY_WORKER_KEY):
+            if HUEY.serializer.deserialize(raw) < stale_beat:
+                HUEY.delete(key)
+        elif TASK_ID.fullmatch(key) and key not in wanted:
+            HUEY.delete(key)
+            results += 1
+    media = storages["default"]
+    files = 0
+    if media.exists("avatars"):
+        shown = set(Profile.objects.values_list("thumbnail", flat=True))
+        shown |= set(Profile.objects.values_list("thumbnail_2x", flat=True))
+        cutoff = timezone.now() - min_age
+        for name in media.listdir("avatars")[1]:
+            path = f"avatars/{name}"
+            if path not in shown and media.get_modified_time(path) < cutoff:
+                media.delete(path)
+                files += 1
+    if results or files:
+        logger.info("purged %d orphan results and %d orphan thumbnails", results, files)
+    return results, files
 
 
 def delete_files_on_commit(

@@ -78,6 +78,10 @@ class Profile(models.Model):
     )
     avatar_task_id = models.CharField(max_length=36, blank=True)
     avatar_error = models.CharField(max_length=300, blank=True)
+    avatar_attempts = models.PositiveSmallIntegerField(default=0)
+    avatar_worker = models.CharField(
+        max_length=200, blank=True, help_text="The consumer running the task."
+    )
     thumbnail = models.FileField(blank=True, editable=False, max_length=200)
     thumbnail_2x = models.FileField(blank=True, editable=False, max_length=200)
     avatar_queued_at = models.DateTimeField(null=True, blank=True)

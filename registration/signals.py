@@ -1,16 +1,13 @@
 import logging
 import time
-from functools import partial
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models.signals import post_delete, post_init, post_save
 from django.dispatch import receiver
-from django.utils import timezone
 
 from registration.avatars import delete_files_on_commit
 from registration.models import AvatarState, Profile
-from registration.tasks import enqueue_avatar_resize, resize_avatar
+from registration.tasks import queue_resize
 
 logger = logging.getLogger(__name__)
 
@@ -49,34 +46,14 @@ def queue_avatar_resize(sender, instance: Profile, raw: bool, **kwargs) -> None:
         thumbnails=[instance.thumbnail.name, instance.thumbnail_2x.name],
     )
     instance._stored_image_name = instance.image.name
-    changes = {
-        "avatar_state": AvatarState.NONE,
-        "avatar_task_id": "",
-        "avatar_error": "",
-        "thumbnail": "",
-        "thumbnail_2x": "",
-        "avatar_queued_at": None,
-        "avatar_started_at": None,
-        "avatar_finished_at": None,
-    }
-    task = None
+    no_thumbnails = {"thumbnail": "", "thumbnail_2x": ""}
     if instance.image:
-        task = resize_avatar.s(instance.pk, instance.image.name)
-        changes.update(
-            avatar_state=AvatarState.QUEUED,
-            avatar_task_id=task.id,
-            avatar_queued_at=timezone.now(),
-        )
-    Profile.objects.filter(pk=instance.pk).update(**changes)
-    for field, value in changes.items():
-        setattr(instance, field, value)
-    if task is not None:
-        # robust: a queue that is down must not turn a saved sign-up into a 500.
-        # The profile stays queued and the error is logged.
-        transaction.on_commit(
-            partial(enqueue_avatar_resize, task),
-            robust=True,
-        )
+        queue_resize(instance, **no_thumbnails)
+    else:
+        changes = {**no_thumbnails, "avatar_state": AvatarState.NONE}
+        Profile.objects.filter(pk=instance.pk).update(**changes)
+        for field, value in changes.items():
+            setattr(instance, field, value)
 
 
 @receiver(post_delete, sender=Profile)

@@ -2,45 +2,63 @@ import logging
 import time
 import uuid
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from huey.contrib.djhuey import HUEY, db_task, signal
-from huey.signals import SIGNAL_EXECUTING
+from huey.signals import SIGNAL_EXECUTING, SIGNAL_INTERRUPTED, SIGNAL_RETRYING
 
-from registration import images
-from registration.models import AvatarState, Profile
+from registration import heartbeat, images
+from registration.models import PENDING_STATES, AvatarState, Profile
 
 logger = logging.getLogger(__name__)
 
 
-def is_current(profile_id: int, image_name: str) -> bool:
-    return Profile.objects.filter(pk=profile_id, image=image_name).exists()
+def is_current(profile_id: int, image_name: str, task_id: str) -> bool:
+    return Profile.objects.filter(
+        pk=profile_id, image=image_name, avatar_task_id=task_id
+    ).exists()
 
 
-@db_task(context=True)
+@db_task(
+    context=True,
+    retries=settings.AVATAR_RETRIES,
+    retry_delay=settings.AVATAR_RETRY_DELAY,
+    retry_backoff=2,
+)
 def resize_avatar(profile_id: int, image_name: str, task=None) -> dict | None:
     """Make the avatar's thumbnails from the uploaded original.
 
     Returns the outcome for Huey's result store, naming the image it was made
-    from, or None (which Huey does not store) when the photo was replaced:
-    before the work, during it (its original may be gone), or after it.
+    from, or None (which Huey does not store) when this task is no longer the
+    profile's current one: replaced before the work, during it (its original
+    may be gone), or after it. A photo that cannot be decoded is a permanent
+    failure, reported as an outcome; any other exception is taken as transient
+    and Huey retries it.
     """
-    if not is_current(profile_id, image_name):
-        logger.info("skipped task %s: the photo was replaced", task.id)
+    log = f"task {task.id} user {profile_id}:"
+    if not is_current(profile_id, image_name, task.id):
+        logger.info("%s skipped, the photo was replaced", log)
         return None
     started = time.monotonic()
     try:
         with storages["uploads"].open(image_name) as original:
             thumbnail_2x, thumbnail = images.make_thumbnails(original)
     except images.ImageRejected as exc:
-        logger.info("photo of user %s refused by the worker: %s", profile_id, exc)
+        logger.info("%s photo refused: %s", log, exc)
         return {"image": image_name, "error": exc.message}
     except FileNotFoundError:
-        if not is_current(profile_id, image_name):
-            logger.info("dropped task %s: the photo was replaced", task.id)
+        if not is_current(profile_id, image_name, task.id):
+            logger.info("%s dropped, the photo was replaced", log)
             return None
-        raise
+        logger.error("%s the uploaded original is missing", log)
+        return {
+            "image": image_name,
+            "error": "Your photo's file was lost. Please upload it again.",
+        }
     media = storages["default"]
     stem = f"avatars/{uuid.uuid4().hex}"
     outcome = {
@@ -52,14 +70,14 @@ def resize_avatar(profile_id: int, image_name: str, task=None) -> dict | None:
             f"{stem}-2x{images.OUTPUT_EXTENSION}", ContentFile(thumbnail_2x.data)
         ),
     }
-    if not is_current(profile_id, image_name):
+    if not is_current(profile_id, image_name, task.id):
         media.delete(outcome["thumbnail"])
         media.delete(outcome["thumbnail_2x"])
-        logger.info("dropped task %s: the photo was replaced", task.id)
+        logger.info("%s dropped, the photo was replaced", log)
         return None
     logger.info(
-        "thumbnails written for user %s (%dx%d)",
-        profile_id,
+        "%s thumbnails written (%dx%d)",
+        log,
         thumbnail.width,
         thumbnail.height,
         extra={"elapsed": time.monotonic() - started},
@@ -68,30 +86,106 @@ def resize_avatar(profile_id: int, image_name: str, task=None) -> dict | None:
 
 
 def enqueue_avatar_resize(task) -> None:
+    """Send the task; a queue that is down must not turn a saved change into a
+    500. The profile stays queued, and the recovery sweep sends it later."""
     started = time.monotonic()
-    HUEY.enqueue(task)
+    try:
+        HUEY.enqueue(task)
+    except Exception:
+        logger.exception(
+            "task %s user %s: enqueue failed, the sweep will send it",
+            task.id,
+            task.args[0],
+        )
+        return
     logger.info(
-        "resize enqueued: task %s for user %s",
+        "task %s user %s: resize enqueued",
         task.id,
         task.args[0],
         extra={"elapsed": time.monotonic() - started},
     )
 
 
+def queue_resize(
+    profile: Profile, replacing_task: str | None = None, **changes
+) -> bool:
+    """Give the profile's photo a new resize task, sent once the transaction commits.
+
+    With `replacing_task`, only if that is still the profile's task: two sweeps
+    (or a sweep and a person pressing "Try again") requeue a photo once.
+    """
+    task = resize_avatar.s(profile.pk, profile.image.name)
+    changes.update(
+        avatar_state=AvatarState.QUEUED,
+        avatar_task_id=task.id,
+        avatar_error="",
+        avatar_attempts=0,
+        avatar_worker="",
+        avatar_queued_at=timezone.now(),
+        avatar_started_at=None,
+        avatar_finished_at=None,
+    )
+    rows = Profile.objects.filter(pk=profile.pk)
+    if replacing_task is not None:
+        rows = rows.filter(avatar_task_id=replacing_task)
+    if not rows.update(**changes):
+        return False
+    for field, value in changes.items():
+        setattr(profile, field, value)
+    transaction.on_commit(lambda: enqueue_avatar_resize(task))
+    return True
+
+
+def is_resize(task) -> bool:
+    return isinstance(task, resize_avatar.task_class)
+
+
 @signal(SIGNAL_EXECUTING)
 def mark_avatar_processing(signal_name: str, task) -> None:
-    if not isinstance(task, resize_avatar.task_class):
+    if not is_resize(task):
         return
     profile_id = task.args[0]
     now = timezone.now()
-    pending = Profile.objects.filter(
-        pk=profile_id, avatar_task_id=task.id, avatar_state=AvatarState.QUEUED
+    current = Profile.objects.filter(
+        pk=profile_id, avatar_task_id=task.id, avatar_state__in=PENDING_STATES
     )
-    queued_at = pending.values_list("avatar_queued_at", flat=True).first()
-    pending.update(avatar_state=AvatarState.PROCESSING, avatar_started_at=now)
+    queued_at = current.values_list("avatar_queued_at", flat=True).first()
+    current.update(
+        avatar_state=AvatarState.PROCESSING,
+        avatar_started_at=now,
+        avatar_worker=heartbeat.worker_id(),
+        avatar_attempts=F("avatar_attempts") + 1,
+    )
     logger.info(
-        "task %s started for user %s",
+        "task %s user %s: started",
         task.id,
         profile_id,
         extra={"elapsed": (now - queued_at).total_seconds() if queued_at else 0.0},
     )
+
+
+@signal(SIGNAL_RETRYING)
+def mark_avatar_retrying(signal_name: str, task) -> None:
+    if not is_resize(task):
+        return
+    Profile.objects.filter(pk=task.args[0], avatar_task_id=task.id).update(
+        avatar_state=AvatarState.QUEUED, avatar_worker=""
+    )
+    logger.warning(
+        "task %s user %s: attempt failed, %d retries left",
+        task.id,
+        task.args[0],
+        task.retries,
+    )
+
+
+@signal(SIGNAL_INTERRUPTED)
+def requeue_interrupted_resize(signal_name: str, task) -> None:
+    """The worker is stopping mid-task: put the task back, as huey's docs advise."""
+    if not is_resize(task):
+        return
+    HUEY.enqueue(task)
+    Profile.objects.filter(pk=task.args[0], avatar_task_id=task.id).update(
+        avatar_state=AvatarState.QUEUED, avatar_worker=""
+    )
+    logger.warning("task %s user %s: interrupted, requeued", task.id, task.args[0])

@@ -2,22 +2,30 @@ from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import SuspiciousFileOperation
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+)
 from django.views.static import serve
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
+from registration import avatars, heartbeat
 from registration.avatars import refresh_avatar_state
 from registration.forms import ProfileForm, RegistrationForm
-from registration.models import Profile
+from registration.models import AvatarState, Profile
 
 
 def avatar_context(profile: Profile, first_poll: bool = False) -> dict:
     return {
         "profile": profile,
+        "worker_present": (
+            profile.avatar_state != AvatarState.QUEUED or heartbeat.any_worker_alive()
+        ),
         "first_poll": first_poll,
         "first_poll_ms": settings.AVATAR_FIRST_POLL_MS,
         "poll_ms": settings.AVATAR_POLL_MS,
@@ -88,6 +96,22 @@ def avatar_status(request: HttpRequest) -> HttpResponse:
         # The fragment carries no trigger any more; 286 also tells htmx 2 to stop.
         response.status_code = HttpResponseStopPolling.status_code
     return response
+
+
+@login_required
+@require_POST
+def retry_avatar(request: HttpRequest) -> HttpResponse:
+    """ "Try again": queue the same photo again after a failure."""
+    profile = request.user.profile
+    with transaction.atomic():
+        avatars.retry_avatar(profile)
+    if not request.htmx:
+        return redirect("profile")
+    return render(
+        request,
+        "registration/profile.html#avatar",
+        avatar_context(profile, first_poll=True),
+    )
 
 
 @require_GET

@@ -1,24 +1,46 @@
-"""A gate that holds the test consumer's tasks until the test lets them go.
+"""Test-only hooks inside the consumer: a gate, and injected failures.
 
-When AVATARS_TEST_GATE names a Unix socket, every task, once huey has signalled
-that it is executing, connects to it, says its id, and waits for one byte. The
-test thereby knows the moment a task runs and decides when it finishes: no sleeps.
+AVATARS_TEST_GATE names a Unix socket: every resize, once running (huey has
+signalled it is executing and counts it in flight), connects, says its task id
+and waits for one byte before it decodes the photo. The test thereby knows the
+moment a task runs and decides when it goes on: no sleeps.
+
+AVATARS_TEST_TRANSIENT_FAILURES=N makes the first N resizes in this consumer
+raise an OSError, as a failing disk would.
 """
 
 import os
 import socket
+import threading
 
 from django.apps import AppConfig
 
+running = threading.local()
+failures_left = int(os.environ.get("AVATARS_TEST_TRANSIENT_FAILURES", "0"))
+failures_lock = threading.Lock()
 
-def hold_at_gate(task) -> None:
+
+def remember_task(task) -> None:
+    running.task_id = task.id
+
+
+def hold_at_gate() -> None:
     path = os.environ.get("AVATARS_TEST_GATE")
     if not path:
         return
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as gate:
         gate.connect(path)
-        gate.sendall(task.id.encode() + b"\n")
+        gate.sendall(running.task_id.encode() + b"\n")
         gate.recv(1)
+
+
+def fail_if_asked() -> None:
+    global failures_left
+    with failures_lock:
+        if failures_left <= 0:
+            return
+        failures_left -= 1
+    raise OSError("injected transient failure")
 
 
 class GateConfig(AppConfig):
@@ -28,4 +50,14 @@ class GateConfig(AppConfig):
     def ready(self) -> None:
         from huey.contrib.djhuey import HUEY
 
-        HUEY.pre_execute(name="hold_at_gate")(hold_at_gate)
+        from registration import images
+
+        HUEY.pre_execute(name="remember_task")(remember_task)
+        make_thumbnails = images.make_thumbnails
+
+        def make_thumbnails_at_gate(fp):
+            hold_at_gate()
+            fail_if_asked()
+            return make_thumbnails(fp)
+
+        images.make_thumbnails = make_thumbnails_at_gate

@@ -1,0 +1,148 @@
+"""The sweep and the clean-up, without a consumer: the queue and store are real."""
+
+import os
+import time
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
+from django.core.files.uploadedfile import SimpleUploadedFile
+from huey.contrib.djhuey import HUEY
+
+from registration import avatars, heartbeat
+from registration.models import Profile, User
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def queued(photo_jpeg, django_capture_on_commit_callbacks) -> Profile:
+    profile = User.objects.create_user("kay", "kay@example.com", "x").profile
+    with django_capture_on_commit_callbacks(execute=True):
+        profile.image = SimpleUploadedFile("k.jpg", photo_jpeg)
+        profile.save()
+    return profile
+
+
+def sweep(django_capture_on_commit_callbacks) -> int:
+    with django_capture_on_commit_callbacks(execute=True):
+        return avatars.sweep_avatars()
+
+
+def taken_by(profile: Profile, worker: str) -> None:
+    """As if `worker` had dequeued the task and started it."""
+    HUEY.flush()
+    Profile.objects.filter(pk=profile.pk).update(
+        avatar_state="processing", avatar_worker=worker
+    )
+
+
+def test_task_waiting_in_the_queue_is_left_alone(
+    queued, django_capture_on_commit_callbacks
+):
+    assert sweep(django_capture_on_commit_callbacks) == 0
+    assert sweep(django_capture_on_commit_callbacks) == 0
+    assert [task.id for task in HUEY.pending()] == [queued.avatar_task_id]
+
+
+def test_task_of_a_dead_worker_is_requeued_once(
+    queued, django_capture_on_commit_callbacks
+):
+    taken_by(queued, "elsewhere:4242")  # never beat: gone
+
+    assert sweep(django_capture_on_commit_callbacks) == 1
+    assert sweep(django_capture_on_commit_callbacks) == 0
+
+    queued.refresh_from_db()
+    assert queued.avatar_state == "queued"
+    assert [task.id for task in HUEY.pending()] == [queued.avatar_task_id]
+
+
+def test_task_of_a_living_worker_is_left_alone(
+    queued, django_capture_on_commit_callbacks
+):
+    taken_by(queued, heartbeat.worker_id())  # this process: alive, beating
+    heartbeat.beat()
+    task_id = queued.avatar_task_id
+
+    assert sweep(django_capture_on_commit_callbacks) == 0
+    assert Profile.objects.get().avatar_task_id == task_id
+
+
+def test_worker_on_this_host_known_dead_without_waiting_for_its_beat(
+    queued, django_capture_on_commit_callbacks
+):
+    dead_pid = os.getpid() + 10_000_000  # above pid_max: no such process
+    taken_by(queued, f"{heartbeat.worker_id().split(':')[0]}:{dead_pid}")
+    HUEY.put(f"heartbeat:{heartbeat.worker_id().split(':')[0]}:{dead_pid}", time.time())
+    assert sweep(django_capture_on_commit_callbacks) == 1
+
+
+def test_task_never_sent_is_requeued_on_the_second_sweep(
+    queued, django_capture_on_commit_callbacks
+):
+    HUEY.flush()  # the enqueue after commit failed
+
+    assert sweep(django_capture_on_commit_callbacks) == 0  # maybe just taken
+    assert sweep(django_capture_on_commit_callbacks) == 1
+    assert sweep(django_capture_on_commit_callbacks) == 0
+    assert len(HUEY.pending()) == 1
+
+
+def test_finished_task_is_recorded_not_requeued(
+    queued, django_capture_on_commit_callbacks
+):
+    taken_by(queued, "elsewhere:1")
+    HUEY.put_result(
+        queued.avatar_task_id,
+        {"image": queued.image.name, "thumbnail": "a.webp", "thumbnail_2x": "b.webp"},
+    )
+    assert sweep(django_capture_on_commit_callbacks) == 0
+    assert Profile.objects.get().avatar_state == "ready"
+
+
+def test_purge_removes_unread_results_and_unshown_thumbnails(queued):
+    media = storages["default"]
+    shown = media.save("avatars/shown.webp", ContentFile(b"x"))
+    orphan = media.save("avatars/orphan.webp", ContentFile(b"x"))
+    fresh = media.save("avatars/fresh.webp", ContentFile(b"x"))
+    Profile.objects.filter(pk=queued.pk).update(thumbnail=shown)
+    past = time.time() - 7200
+    for name in (shown, orphan):
+        os.utime(media.path(name), (past, past))
+    HUEY.put_result(queued.avatar_task_id, {"image": "x"})  # still to be read
+    HUEY.put_result("0b3a5b8e-6f7e-4f8e-9a47-7a1d8ad2c1a0", {"image": "y"})
+    heartbeat.beat()
+
+    assert avatars.purge_orphans() == (1, 1)
+
+    assert media.exists(shown) and media.exists(fresh) and not media.exists(orphan)
+    assert HUEY.get(queued.avatar_task_id, peek=True) == {"image": "x"}
+    assert heartbeat.any_worker_alive()
+
+
+def test_admin_lists_states_and_requeues_failed_photos(
+    admin_client, queued, django_capture_on_commit_callbacks
+):
+    Profile.objects.filter(pk=queued.pk).update(
+        avatar_state="failed", avatar_error="It broke."
+    )
+    HUEY.flush()
+    page = admin_client.get("/admin/registration/profile/?avatar_state__exact=failed")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "It broke." in html and queued.avatar_task_id in html
+
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            "/admin/registration/profile/",
+            {"action": "requeue_photos", "_selected_action": [queued.pk]},
+        )
+    assert Profile.objects.get(pk=queued.pk).avatar_state == "queued"
+    assert len(HUEY.pending()) == 1
+
+
+def test_huey_dashboard_is_in_the_admin(admin_client):
+    response = admin_client.get("/admin/hueystats/hueydashboard/")
+    assert response.status_code == 200
+    assert b"Huey" in response.content
