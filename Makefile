@@ -14,7 +14,9 @@ run: install migrate static
 web: install migrate static
 	BIND_HOST=127.0.0.1 honcho start -f Procfile -p $(PORT) web
 
-worker: install migrate
+# No migrate here: `make web` (or `make run`) migrates, and two migrations racing
+# on one fresh SQLite file would trip over each other.
+worker: install
 	honcho start -f Procfile worker
 
 test: install-dev
