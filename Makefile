@@ -24,6 +24,8 @@ test: install-dev
 	ruff format --check .
 	DJANGO_SETTINGS_MODULE=config.settings_test python manage.py makemigrations --check --dry-run
 	python -m pytest
+	python -m registration.tests.services shared -m integration
+	python -m registration.tests.services postgres -m integration
 
 lint: install-dev
 	ruff check --fix .

@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.files.storage import storages
 from django.core.servers.basehttp import WSGIServer
 
 from registration.tests import image_factory
+from registration.tests.helpers import stored_names
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -157,5 +159,6 @@ def clean_slate() -> None:
     from huey.contrib.djhuey import HUEY
 
     HUEY.flush()
-    for folder in (settings.MEDIA_ROOT, settings.UPLOADS_ROOT):
-        shutil.rmtree(folder, ignore_errors=True)
+    for alias, folder in (("default", "avatars"), ("uploads", "originals")):
+        for name in stored_names(alias, folder):
+            storages[alias].delete(f"{folder}/{name}")

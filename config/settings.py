@@ -1,13 +1,16 @@
-"""Settings for the avatars site, read from the environment.
+"""Settings for the avatars site, read from the environment alone.
 
 With no variables set this is a local development site: DEBUG on, SQLite database,
 SQLite Huey queue and media on local disk, all under one data folder (DATA_DIR,
-default ./data).
+default ./data). DJANGO_DEBUG=0 selects production settings; DATABASE_URL,
+REDIS_URL and AWS_STORAGE_BUCKET_NAME move the database, the queue and the media
+to shared services. The README lists every variable.
 """
 
 import os
 from pathlib import Path
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -34,17 +37,35 @@ if DEBUG:
 else:
     SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
     if not SECRET_KEY:
-        raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG=0 (production)."
+        # A message, not a traceback: this is the first thing a deploy meets.
+        raise SystemExit(
+            "DJANGO_SECRET_KEY is not set. It is required when DJANGO_DEBUG=0 "
+            "(production). Make one with: "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
         )
 
-ALLOWED_HOSTS = [
-    host.strip()
-    for host in os.environ.get(
-        "DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]"
-    ).split(",")
-    if host.strip()
-]
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item]
+
+
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+if not DEBUG:
+    # Platforms terminate TLS in front of the app and say so in this header.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+    # Platform health checks come over plain HTTP from inside.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
 
 INSTALLED_APPS = [
     "registration",
@@ -107,19 +128,29 @@ if not DEBUG:
         ("django.template.loaders.cached.Loader", TEMPLATES[0]["OPTIONS"]["loaders"])
     ]
 
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": DATA_DIR / "db.sqlite3",
-        "OPTIONS": {
-            # One writer at a time: take the write lock when the transaction
-            # starts, and wait for it instead of failing with "database is locked".
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        },
+if DATABASE_URL := os.environ.get("DATABASE_URL"):
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL, conn_max_age=600, conn_health_checks=True
+        )
     }
-}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "db.sqlite3",
+            "CONN_MAX_AGE": 600,
+            "OPTIONS": {
+                # One writer at a time: take the write lock when the transaction
+                # starts and wait for it, instead of failing with "database is
+                # locked" when a read transaction tries to upgrade.
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+        }
+    }
+USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "registration.User"
@@ -145,28 +176,58 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"
 
-# Thumbnails are public; uploaded originals live outside the served folder and
-# never get a URL.
+# Thumbnails are public; uploaded originals never get a URL: on local disk they
+# live outside the served folder, on object storage they are private objects.
 MEDIA_URL = "/media/"
 MEDIA_ROOT = DATA_DIR / "media"
 UPLOADS_ROOT = DATA_DIR / "uploads"
-STORAGES = {
-    "default": {
-        "BACKEND": "registration.storage.AtomicFileSystemStorage",
-        "OPTIONS": {"location": MEDIA_ROOT, "base_url": MEDIA_URL},
-    },
-    "uploads": {
-        "BACKEND": "registration.storage.AtomicFileSystemStorage",
-        "OPTIONS": {"location": UPLOADS_ROOT, "base_url": None},
-    },
-    "staticfiles": {
-        "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        )
-    },
-}
+STATICFILES_STORAGE_BACKEND = (
+    "django.contrib.staticfiles.storage.StaticFilesStorage"
+    if DEBUG
+    else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+)
+if AWS_STORAGE_BUCKET_NAME := os.environ.get("AWS_STORAGE_BUCKET_NAME"):
+    # django-storages reads AWS_S3_ENDPOINT_URL, AWS_ACCESS_KEY_ID and
+    # AWS_SECRET_ACCESS_KEY from the environment by the same names.
+    _s3 = {
+        "bucket_name": AWS_STORAGE_BUCKET_NAME,
+        "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL"),
+        "region_name": os.environ.get("AWS_S3_REGION_NAME"),
+        "file_overwrite": False,
+    }
+    STORAGES = {
+        # Thumbnails: public-read objects with plain, cacheable URLs.
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                **_s3,
+                "location": "media",
+                "default_acl": "public-read",
+                "querystring_auth": False,
+                "object_parameters": {
+                    "CacheControl": "public, max-age=31536000, immutable"
+                },
+            },
+        },
+        "uploads": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {**_s3, "location": "uploads", "default_acl": "private"},
+        },
+        "staticfiles": {"BACKEND": STATICFILES_STORAGE_BACKEND},
+    }
+else:
+    STORAGES = {
+        "default": {
+            "BACKEND": "registration.storage.AtomicFileSystemStorage",
+            "OPTIONS": {"location": MEDIA_ROOT, "base_url": MEDIA_URL},
+        },
+        "uploads": {
+            "BACKEND": "registration.storage.AtomicFileSystemStorage",
+            "OPTIONS": {"location": UPLOADS_ROOT, "base_url": None},
+        },
+        "staticfiles": {"BACKEND": STATICFILES_STORAGE_BACKEND},
+    }
+SERVE_MEDIA = not AWS_STORAGE_BUCKET_NAME
 
 AVATAR_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 FILE_UPLOAD_HANDLERS = [
@@ -187,10 +248,11 @@ AVATAR_SWEEP_SECONDS = 15
 AVATAR_FIRST_POLL_MS = 100
 AVATAR_POLL_MS = 250
 
+# The queue follows the environment: Redis when there is one (blocking pop,
+# pickup in milliseconds), else PostgreSQL when the database is (LISTEN/NOTIFY,
+# so web and worker share nothing but the database), else a SQLite file.
 HUEY = {
-    "huey_class": "huey.SqliteHuey",
     "name": os.environ.get("HUEY_NAME", "avatars"),
-    "filename": str(DATA_DIR / "huey.sqlite3"),
     # djhuey defaults immediate to DEBUG, which would run the resize inside the
     # request: say it explicitly.
     "immediate": env_bool("HUEY_IMMEDIATE", False),
@@ -202,9 +264,20 @@ HUEY = {
     # The consumer's options (workers, polling delays) live in the Procfile's
     # worker line, the one command every way of running the worker uses.
 }
+if REDIS_URL := os.environ.get("REDIS_URL"):
+    HUEY.update(huey_class="huey.RedisHuey", url=REDIS_URL)
+elif USING_POSTGRES:
+    HUEY.update(huey_class="huey.PostgresHuey", dsn=DATABASE_URL)
+else:
+    HUEY.update(huey_class="huey.SqliteHuey", filename=str(DATA_DIR / "huey.sqlite3"))
 
-# huey's admin dashboard records task events in a database of its own.
-HUEY_STATS = {"filename": str(DATA_DIR / "huey-stats.sqlite3")}
+# huey's admin dashboard records task events from web and worker alike: in the
+# shared database when there is one, else in a file beside the others.
+HUEY_STATS = (
+    {"database": DATABASE_URL}
+    if USING_POSTGRES
+    else {"filename": str(DATA_DIR / "huey-stats.sqlite3")}
+)
 
 LOGGING = {
     "version": 1,

@@ -17,12 +17,15 @@ os.environ.setdefault("DJANGO_DEBUG", "1")
 from config.settings import *  # noqa: E402, F403
 from config.settings import DATA_DIR, DATABASES, HUEY, INSTALLED_APPS  # noqa: E402
 
-# A file, not pytest-django's in-memory default, so that a consumer process can
-# open the test database. NAME and TEST NAME agree for the same reason.
-DATABASES["default"]["NAME"] = DATA_DIR / "test.sqlite3"
-DATABASES["default"]["TEST"] = {"NAME": DATA_DIR / "test.sqlite3"}
+# NAME and TEST NAME agree, so that a consumer process started by a test opens
+# the test database. On SQLite it is a file, not pytest-django's in-memory
+# default; on PostgreSQL a database named for this run (services.py).
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"]["NAME"] = DATA_DIR / "test.sqlite3"
+DATABASES["default"]["TEST"] = {"NAME": DATABASES["default"]["NAME"]}
 
-HUEY["name"] = "avatars-test"
+# Unique to the run, also in a Redis or PostgreSQL queue shared with others.
+HUEY["name"] = f"avatars-{DATA_DIR.name}"
 # whitenoise warns about a missing STATIC_ROOT; tests serve from the finders.
 (DATA_DIR / "static").mkdir(exist_ok=True)
 INSTALLED_APPS = [*INSTALLED_APPS, "registration.tests.gate.GateConfig"]

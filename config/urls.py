@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
@@ -12,6 +13,8 @@ urlpatterns = [
     path("profile/", views.profile, name="profile"),
     path("profile/avatar/", views.avatar_status, name="avatar-status"),
     path("profile/avatar/retry/", views.retry_avatar, name="avatar-retry"),
-    path("media/<path:path>", views.media, name="media"),
+    path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]
+if settings.SERVE_MEDIA:
+    urlpatterns.append(path("media/<path:path>", views.media, name="media"))

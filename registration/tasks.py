@@ -181,10 +181,16 @@ def mark_avatar_retrying(signal_name: str, task) -> None:
 
 @signal(SIGNAL_INTERRUPTED)
 def requeue_interrupted_resize(signal_name: str, task) -> None:
-    """The worker is stopping mid-task: put the task back, as huey's docs advise."""
+    """The worker is stopping mid-task: put the task back, as huey's docs advise.
+
+    Into the schedule, due at once, rather than the queue: this consumer's
+    worker threads are still polling the queue while it shuts down and would
+    take the task straight back. The next consumer's scheduler moves it over.
+    """
     if not is_resize(task):
         return
-    HUEY.enqueue(task)
+    task.eta = None
+    HUEY.add_schedule(task)
     Profile.objects.filter(pk=task.args[0], avatar_task_id=task.id).update(
         avatar_state=AvatarState.QUEUED, avatar_worker=""
     )

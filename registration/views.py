@@ -2,8 +2,8 @@ from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import SuspiciousFileOperation
-from django.db import IntegrityError, transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db import IntegrityError, connection, transaction
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import (
@@ -13,6 +13,7 @@ from django.views.decorators.http import (
 )
 from django.views.static import serve
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
+from huey.contrib.djhuey import HUEY
 
 from registration import avatars, heartbeat
 from registration.avatars import refresh_avatar_state
@@ -112,6 +113,26 @@ def retry_avatar(request: HttpRequest) -> HttpResponse:
         "registration/profile.html#avatar",
         avatar_context(profile, first_poll=True),
     )
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """200 when the database and the queue answer; says whether a worker beats."""
+    checks = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"error: {exc}"
+    try:
+        checks["queued_tasks"] = HUEY.pending_count()
+        checks["queue"] = "ok"
+    except Exception as exc:
+        checks["queue"] = f"error: {exc}"
+    checks["worker"] = "alive" if heartbeat.any_worker_alive() else "absent"
+    healthy = checks["database"] == "ok" and checks["queue"] == "ok"
+    return JsonResponse(checks, status=200 if healthy else 503)
 
 
 @require_GET

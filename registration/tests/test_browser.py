@@ -9,7 +9,11 @@ from playwright.sync_api import expect, sync_playwright
 
 from registration.tests import image_factory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True),
+]
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM, used by
 # the fixtures here, refuses to run beside one unless told it is safe.

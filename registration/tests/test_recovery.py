@@ -20,7 +20,7 @@ from registration.models import Profile
 from registration.tests import image_factory
 from registration.tests.test_tasks import HTMX, avatar_fragment, signup, state_of
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 30) -> None:
@@ -70,7 +70,7 @@ def test_sigterm_puts_the_running_task_back_for_the_next_worker(
     stopping.process.send_signal(signal.SIGTERM)
     assert stopping.process.wait(timeout=15) == 0
     assert "interrupted, requeued" in stopping.output
-    assert [task.id for task in HUEY.pending()] == [profile.avatar_task_id]
+    assert [task.id for task in HUEY.scheduled()] == [profile.avatar_task_id]
     assert state_of(avatar_fragment(client)) == "queued"
 
     start_consumer()

@@ -2,9 +2,12 @@
 
 import io
 import re
+import urllib.error
+import urllib.request
 from types import SimpleNamespace
 
 import pytest
+from django.conf import settings
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -15,8 +18,9 @@ from registration import images
 from registration.models import Profile
 from registration.tasks import resize_avatar
 from registration.tests import image_factory
+from registration.tests.helpers import stored_names
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -43,6 +47,16 @@ def avatar_fragment(client: Client) -> str:
 
 def state_of(fragment: str) -> str:
     return re.search(r'<div id="avatar"[^>]*data-state="(\w+)"', fragment).group(1)
+
+
+def fetch(client: Client, url: str) -> tuple[bytes, str]:
+    """What a browser gets for a URL: ours, or the object store's."""
+    if url.startswith("http"):
+        with urllib.request.urlopen(url) as response:
+            return response.read(), response.headers["Content-Type"]
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return b"".join(response.streaming_content), response["Content-Type"]
 
 
 def wait_for_outcome(profile: Profile) -> None:
@@ -75,8 +89,7 @@ def test_signup_goes_queued_processing_ready(start_consumer, gate):
     assert "hx-trigger" not in html
 
     src = re.search(r'<img[^>]* src="([^"]+)"', html).group(1)
-    served = client.get(src)
-    thumbnail = Image.open(io.BytesIO(b"".join(served.streaming_content)))
+    thumbnail = Image.open(io.BytesIO(fetch(client, src)[0]))
     # 3000x2000 stored sideways (orientation 6): upright it is 2000x3000.
     assert thumbnail.size == (200, 300)
     assert not thumbnail.getexif()
@@ -125,7 +138,7 @@ def test_replaced_photo_only_the_newest_is_shown(start_consumer, gate):
     html = avatar_fragment(client)
     assert state_of(html) == "ready"
     src = re.search(r'<img[^>]* src="([^"]+)"', html).group(1)
-    served = Image.open(io.BytesIO(b"".join(client.get(src).streaming_content)))
+    served = Image.open(io.BytesIO(fetch(client, src)[0]))
     assert served.size == (225, 300)  # the portrait one, not the first
     assert HUEY.result(first.avatar_task_id) is None  # the stale task stored nothing
 
@@ -141,11 +154,8 @@ def replace_photo(client: Client, photo: bytes) -> Profile:
 
 
 def stored_files(alias: str) -> set[str]:
-    storage = storages[alias]
     folder = "avatars" if alias == "default" else "originals"
-    if not storage.exists(folder):
-        return set()
-    return {f"{folder}/{name}" for name in storage.listdir(folder)[1]}
+    return {f"{folder}/{name}" for name in stored_names(alias, folder)}
 
 
 @pytest.mark.parametrize("finishes_first", ["old", "new"])
@@ -166,8 +176,8 @@ def test_newer_photo_wins_whichever_task_finishes_first(
 
     html = avatar_fragment(client)
     assert state_of(html) == "ready"
-    src = re.search(r'<img[^>]* src="/media/([^"]+)"', html).group(1)
-    assert Image.open(storages["default"].open(src)).size == (225, 300)
+    src = re.search(r'<img[^>]* src="([^"]+)"', html).group(1)
+    assert Image.open(io.BytesIO(fetch(client, src)[0])).size == (225, 300)
     assert HUEY.result(old.avatar_task_id) is None
     # The old photo's files are gone; only the new thumbnails remain.
     new.refresh_from_db()
@@ -190,14 +200,18 @@ def test_served_thumbnail_carries_no_metadata_and_original_is_unreachable(
     original = profile.image.name
     guesses = [f"/media/{original}", f"/media/../uploads/{original}"]
     assert all(client.get(url).status_code == 404 for url in guesses)
+    if settings.AWS_STORAGE_BUCKET_NAME:  # a private object: no anonymous read
+        url = storages["uploads"].url(original).split("?")[0]
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(url)
+        assert refused.value.code == 403
     start_consumer()
     wait_for_outcome(profile)
     html = avatar_fragment(client)
 
     for url in re.search(r'srcset="([^"]+)"', html).group(1).split(", "):
-        response = client.get(url.split()[0])
-        assert response["Content-Type"] == "image/webp"
-        data = b"".join(response.streaming_content)
+        data, content_type = fetch(client, url.split()[0])
+        assert content_type == "image/webp"
         thumbnail = Image.open(io.BytesIO(data))
         assert not thumbnail.getexif()
         assert not {"exif", "xmp", "icc_profile", "comment"} & thumbnail.info.keys()

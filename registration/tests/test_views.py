@@ -342,3 +342,16 @@ def test_parallel_signups_differing_only_in_case_make_one_user():
     ]
     refused = next(r for r in responses if not r.has_header("HX-Redirect"))
     assert "That username is taken." in refused.content.decode()
+
+
+def test_healthz_reports_database_queue_and_worker(client):
+    from registration import heartbeat
+
+    absent = client.get("/healthz")
+    heartbeat.beat()
+    alive = client.get("/healthz")
+
+    assert absent.status_code == 200
+    assert absent.json()["database"] == "ok" and absent.json()["queue"] == "ok"
+    assert absent.json()["worker"] == "absent"
+    assert alive.json()["worker"] == "alive"
