@@ -18,7 +18,7 @@ from django.core.files.storage import storages
 from django.core.servers.basehttp import WSGIServer
 
 from registration.tests import image_factory
-from registration.tests.helpers import stored_names
+from registration.tests.helpers import procfile_command, stored_names
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -31,13 +31,6 @@ def pytest_sessionfinish(session, exitstatus) -> None:
     test_dir = os.environ.get("AVATARS_TEST_DATA_DIR")
     if test_dir and Path(test_dir).name.startswith("avatars-test-"):
         shutil.rmtree(test_dir, ignore_errors=True)
-
-
-def procfile_command(process: str) -> str:
-    for line in (BASE_DIR / "Procfile").read_text().splitlines():
-        if line.startswith(f"{process}:"):
-            return line.partition(":")[2].strip()
-    raise LookupError(f"the Procfile has no {process}: line")
 
 
 class Consumer:

@@ -9,8 +9,10 @@ to shared services. The README lists every variable.
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -63,6 +65,21 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+# No inline script anywhere: scripts come from this site (or carry the nonce).
+# htmx's own indicator <style> is switched off in base.html; our CSS has it.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -77,6 +94,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "csp",
     "template_partials.apps.SimpleAppConfig",
     "huey.contrib.djhuey",
     "huey.contrib.djhuey.stats",
@@ -91,12 +109,20 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "registration.security.AdminContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
+TEMPLATE_LOADERS: list = [
+    "django.template.loaders.filesystem.Loader",
+    "django.template.loaders.app_directories.Loader",
+]
+if not DEBUG:
+    TEMPLATE_LOADERS = [("django.template.loaders.cached.Loader", TEMPLATE_LOADERS)]
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -107,26 +133,17 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "registration.security.csp_nonce",
             ],
             # Django 6.0 ships partials in core; as builtins the templates need no
             # {% load %}, so the upgrade only touches this line.
             "builtins": ["template_partials.templatetags.partials"],
-            "loaders": [
-                (
-                    "template_partials.loader.Loader",
-                    [
-                        "django.template.loaders.filesystem.Loader",
-                        "django.template.loaders.app_directories.Loader",
-                    ],
-                )
-            ],
+            # Partials wrap the cached loader (in production), not the reverse:
+            # "page.html#fragment" must reach the partials loader first.
+            "loaders": [("template_partials.loader.Loader", TEMPLATE_LOADERS)],
         },
     }
 ]
-if not DEBUG:
-    TEMPLATES[0]["OPTIONS"]["loaders"] = [
-        ("django.template.loaders.cached.Loader", TEMPLATES[0]["OPTIONS"]["loaders"])
-    ]
 
 if DATABASE_URL := os.environ.get("DATABASE_URL"):
     DATABASES = {
@@ -228,6 +245,15 @@ else:
         "staticfiles": {"BACKEND": STATICFILES_STORAGE_BACKEND},
     }
 SERVE_MEDIA = not AWS_STORAGE_BUCKET_NAME
+if AWS_STORAGE_BUCKET_NAME:
+    # Thumbnails come from the object store: the page may show images from it.
+    _endpoint = urlsplit(
+        os.environ.get("AWS_S3_ENDPOINT_URL")
+        or f"https://{AWS_STORAGE_BUCKET_NAME}.s3.amazonaws.com"
+    )
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(
+        f"{_endpoint.scheme}://{_endpoint.netloc}"
+    )
 
 AVATAR_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 FILE_UPLOAD_HANDLERS = [
