@@ -16,6 +16,7 @@ import pytest
 from django.conf import settings
 from django.core.files.storage import storages
 from django.core.servers.basehttp import WSGIServer
+from playwright.sync_api import sync_playwright
 
 from registration.tests import image_factory
 from registration.tests.helpers import procfile_command, stored_names
@@ -155,3 +156,40 @@ def clean_slate() -> None:
     for alias, folder in (("default", "avatars"), ("uploads", "originals")):
         for name in stored_names(alias, folder):
             storages[alias].delete(f"{folder}/{name}")
+
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM, used by
+# the fixtures here, refuses to run beside one unless told it is safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str | None:
+    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
+    if path and Path(path).exists():
+        return path
+    if os.environ.get("CI") == "true":
+        pytest.fail(
+            "Chromium is missing: install Debian's chromium or set CHROMIUM_PATH"
+        )
+    return None  # Playwright's own browser, if it was installed
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path(), args=CHROMIUM_FLAGS
+        )
+        yield browser
+        browser.close()

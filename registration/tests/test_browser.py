@@ -1,11 +1,9 @@
 """A person in Chromium: sign up with a photo and watch it appear, no reload."""
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from registration.tests import image_factory
 
@@ -14,42 +12,6 @@ pytestmark = [
     pytest.mark.integration,
     pytest.mark.django_db(transaction=True),
 ]
-
-# Playwright's sync API runs an event loop in this thread; Django's ORM, used by
-# the fixtures here, refuses to run beside one unless told it is safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def chromium_path() -> str | None:
-    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
-    if path and Path(path).exists():
-        return path
-    if os.environ.get("CI") == "true":
-        pytest.fail(
-            "Chromium is missing: install Debian's chromium or set CHROMIUM_PATH"
-        )
-    return None  # Playwright's own browser, if it was installed
-
-
-@pytest.fixture(scope="session")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path(), args=CHROMIUM_FLAGS
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

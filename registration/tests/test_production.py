@@ -19,7 +19,6 @@ from playwright.sync_api import expect
 
 from registration.tests import image_factory
 from registration.tests.helpers import procfile_command
-from registration.tests.test_browser import CHROMIUM_FLAGS, chromium_path
 
 pytestmark = pytest.mark.browser
 
@@ -100,29 +99,24 @@ def production_site(tmp_path_factory) -> Iterator[str]:
 
 
 @pytest.fixture
-def page(production_site):
-    from playwright.sync_api import sync_playwright
+def page(browser, production_site):
+    context = browser.new_context(base_url=production_site)
+    page = context.new_page()
+    page.violations = []
+    page.add_init_script(
+        "document.addEventListener('securitypolicyviolation', e =>"
+        " console.error('CSP violation: ' + e.violatedDirective + ' ' +"
+        " e.blockedURI))"
+    )
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path(), args=CHROMIUM_FLAGS
-        )
-        page = browser.new_page(base_url=production_site)
-        page.violations = []
-        page.add_init_script(
-            "document.addEventListener('securitypolicyviolation', e =>"
-            " console.error('CSP violation: ' + e.violatedDirective + ' ' +"
-            " e.blockedURI))"
-        )
+    def record_violation(message) -> None:
+        text = message.text.lower()
+        if "csp violation" in text or "content security policy" in text:
+            page.violations.append(message.text)
 
-        def record_violation(message) -> None:
-            text = message.text.lower()
-            if "csp violation" in text or "content security policy" in text:
-                page.violations.append(message.text)
-
-        page.on("console", record_violation)
-        yield page
-        browser.close()
+    page.on("console", record_violation)
+    yield page
+    context.close()
 
 
 def test_production_site_works_under_its_content_security_policy(page, tmp_path):
