@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.storage import storages
 from django.core.servers.basehttp import WSGIServer
 from playwright.sync_api import sync_playwright
@@ -153,6 +154,7 @@ def clean_slate() -> None:
     from huey.contrib.djhuey import HUEY
 
     HUEY.flush()
+    cache.clear()
     for alias, folder in (("default", "avatars"), ("uploads", "originals")):
         for name in stored_names(alias, folder):
             storages[alias].delete(f"{folder}/{name}")

@@ -261,6 +261,19 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
+# Sign-up and login each cost a password hash (0.18 s of a core): limit them
+# per client address and per account (e-mail at sign-up, username at login).
+# (attempts, window in seconds)
+RATE_LIMITS = {
+    "sign-up:address": (10, 600),
+    "sign-up:account": (5, 600),
+    "login:address": (30, 300),
+    "login:account": (10, 300),
+}
+RATE_LIMITS_ENABLED = env_bool("DJANGO_RATE_LIMITS", True)
+# Set behind a proxy that appends the client's address to X-Forwarded-For.
+RATE_LIMIT_TRUST_X_FORWARDED_FOR = env_bool("DJANGO_TRUST_X_FORWARDED_FOR", False)
+
 # Transient failures (I/O, a locked database) are retried after 1, 2, 4 s.
 AVATAR_RETRIES = 3
 AVATAR_RETRY_DELAY = 1.0
@@ -273,6 +286,24 @@ AVATAR_SWEEP_SECONDS = 15
 # How often the profile page asks for the avatar's state while it is pending.
 AVATAR_FIRST_POLL_MS = 100
 AVATAR_POLL_MS = 250
+
+REDIS_URL = os.environ.get("REDIS_URL")
+
+# Rate-limit counters must be shared by every web worker.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": DATA_DIR / "cache",
+        }
+    }
 
 # The queue follows the environment: Redis when there is one (blocking pop,
 # pickup in milliseconds), else PostgreSQL when the database is (LISTEN/NOTIFY,
@@ -290,7 +321,7 @@ HUEY = {
     # The consumer's options (workers, polling delays) live in the Procfile's
     # worker line, the one command every way of running the worker uses.
 }
-if REDIS_URL := os.environ.get("REDIS_URL"):
+if REDIS_URL:
     HUEY.update(huey_class="huey.RedisHuey", url=REDIS_URL)
 elif USING_POSTGRES:
     HUEY.update(huey_class="huey.PostgresHuey", dsn=DATABASE_URL)

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import SuspiciousFileOperation
 from django.db import IntegrityError, connection, transaction
@@ -15,7 +16,7 @@ from django.views.static import serve
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 from huey.contrib.djhuey import HUEY
 
-from registration import avatars, heartbeat
+from registration import avatars, heartbeat, ratelimit
 from registration.avatars import refresh_avatar_state
 from registration.forms import ProfileForm, RegistrationForm
 from registration.models import AvatarState, Profile
@@ -40,7 +41,18 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def register(request: HttpRequest) -> HttpResponse:
-    if request.method == "POST":
+    status = 200
+    if request.method == "POST" and (
+        wait := ratelimit.seconds_to_wait(
+            "sign-up", request, account=request.POST.get("email", "")
+        )
+    ):
+        # Not validated: no password hash for a throttled attempt.
+        form = RegistrationForm(initial=request.POST.dict())
+        form.throttled = ratelimit.message("sign-up", wait)
+        # htmx 2 swaps only 2xx answers: the message must arrive as a 200 there.
+        status = 200 if request.htmx else 429
+    elif request.method == "POST":
         form = RegistrationForm(request.POST, request.FILES)
         if form.is_valid():
             try:
@@ -61,7 +73,21 @@ def register(request: HttpRequest) -> HttpResponse:
     template_name = "registration/register.html"
     if request.htmx:
         template_name += "#signup-form"
-    return render(request, template_name, {"form": form})
+    return render(request, template_name, {"form": form}, status=status)
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login, with attempts limited per address and per username."""
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        username = request.POST.get("username", "")
+        wait = ratelimit.seconds_to_wait("login", request, account=username)
+        if not wait:
+            return super().post(request, *args, **kwargs)
+        # Unbound: validating would authenticate, which is the hash we refuse.
+        form = self.form_class(request, initial={"username": username})
+        form.throttled = ratelimit.message("login", wait)
+        return self.render_to_response(self.get_context_data(form=form), status=429)
 
 
 @login_required
