@@ -180,6 +180,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = ["registration.backends.ModelBackendWithProfile"]
+# Sessions are read from the cache (Redis, or files shared by the web workers)
+# and written through to the database: a status poll costs no session query.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "profile"
 LOGOUT_REDIRECT_URL = "login"
@@ -256,6 +260,10 @@ if AWS_STORAGE_BUCKET_NAME:
     )
 
 AVATAR_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+# Large uploads are spooled here, beside the uploads folder, so that storing one
+# is a hard link on the same file system rather than a copy.
+FILE_UPLOAD_TEMP_DIR = DATA_DIR / "tmp"
+FILE_UPLOAD_TEMP_DIR.mkdir(exist_ok=True)
 FILE_UPLOAD_HANDLERS = [
     "registration.uploads.SizeLimitedUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",

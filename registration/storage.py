@@ -1,3 +1,4 @@
+import errno
 import os
 import tempfile
 
@@ -18,25 +19,29 @@ class AtomicFileSystemStorage(FileSystemStorage):
         os.makedirs(directory, exist_ok=True)
         if self.directory_permissions_mode is not None:
             os.chmod(directory, self.directory_permissions_mode)
+        if hasattr(content, "temporary_file_path"):
+            # A large upload already sits whole in a temporary file: on the same
+            # file system a hard link puts it in place without copying it.
+            try:
+                return self._link_into_place(name, content.temporary_file_path())
+            except OSError as exc:
+                if exc.errno != errno.EXDEV:
+                    raise
         fd, temp_path = tempfile.mkstemp(dir=directory, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as temp_file:
-                if hasattr(content, "temporary_file_path"):
-                    with open(content.temporary_file_path(), "rb") as source:
-                        while chunk := source.read(1024 * 1024):
-                            temp_file.write(chunk)
-                else:
-                    for chunk in content.chunks():
-                        temp_file.write(chunk)
-            os.chmod(temp_path, self.file_permissions_mode or 0o644)
-            while True:
-                try:
-                    # link() refuses to replace an existing file, unlike rename().
-                    os.link(temp_path, full_path)
-                    break
-                except FileExistsError:
-                    name = self.get_available_name(name)
-                    full_path = self.path(name)
+                for chunk in content.chunks():
+                    temp_file.write(chunk)
+            return self._link_into_place(name, temp_path)
         finally:
             os.unlink(temp_path)
-        return str(name).replace("\\", "/")
+
+    def _link_into_place(self, name: str, source: str) -> str:
+        os.chmod(source, self.file_permissions_mode or 0o644)
+        while True:
+            try:
+                # link() refuses to replace an existing file, unlike rename().
+                os.link(source, self.path(name))
+                return str(name).replace("\\", "/")
+            except FileExistsError:
+                name = self.get_available_name(name)

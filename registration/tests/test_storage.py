@@ -2,6 +2,7 @@ import os
 
 import pytest
 from django.core.files.base import ContentFile, File
+from django.core.files.uploadedfile import TemporaryUploadedFile
 
 from registration.storage import AtomicFileSystemStorage
 
@@ -36,3 +37,18 @@ def test_an_existing_name_is_never_overwritten(tmp_path):
     assert first != second
     assert storage.open(first).read() == b"first"
     assert storage.open(second).read() == b"second"
+
+
+def test_a_large_upload_is_linked_into_place_not_copied(tmp_path, settings):
+    settings.FILE_UPLOAD_TEMP_DIR = tmp_path
+    storage = AtomicFileSystemStorage(location=tmp_path / "uploads")
+    upload = TemporaryUploadedFile("big.jpg", "image/jpeg", 0, None)
+    upload.write(b"y" * 3_000_000)
+    upload.flush()
+
+    name = storage.save("originals/big", upload)
+
+    stored = os.stat(storage.path(name))
+    assert stored.st_ino == os.stat(upload.temporary_file_path()).st_ino
+    upload.close()  # Django removes its temporary name; the stored file stays
+    assert storage.open(name).read() == b"y" * 3_000_000

@@ -355,3 +355,22 @@ def test_healthz_reports_database_queue_and_worker(client):
     assert absent.json()["database"] == "ok" and absent.json()["queue"] == "ok"
     assert absent.json()["worker"] == "absent"
     assert alive.json()["worker"] == "alive"
+
+
+def test_terminal_poll_costs_one_query_no_session_write_no_store_read(
+    client, photo_jpeg, django_assert_num_queries, monkeypatch
+):
+    signup(client, photo_jpeg)
+    profile = Profile.objects.get()
+    finish_resize(profile)
+    client.get("/profile/avatar/", **HTMX)  # records the outcome
+
+    def no_store_reads(*args, **kwargs):
+        raise AssertionError("the result store was read for a terminal state")
+
+    monkeypatch.setattr(HUEY, "result", no_store_reads)
+    with django_assert_num_queries(1):
+        response = client.get("/profile/avatar/", **HTMX)
+
+    assert response.status_code == 286
+    assert "sessionid" not in response.cookies
