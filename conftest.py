@@ -19,6 +19,7 @@ from django.core.files.storage import storages
 from django.core.servers.basehttp import WSGIServer
 from playwright.sync_api import sync_playwright
 
+from registration import heartbeat
 from registration.tests import image_factory
 from registration.tests.helpers import procfile_command, stored_names
 
@@ -154,6 +155,7 @@ def clean_slate() -> None:
     from huey.contrib.djhuey import HUEY
 
     HUEY.flush()
+    heartbeat.forget_last_look()
     cache.clear()
     for alias, folder in (("default", "avatars"), ("uploads", "originals")):
         for name in stored_names(alias, folder):

@@ -8,6 +8,7 @@ to shared services. The README lists every variable.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -291,8 +292,12 @@ AVATAR_RETRY_DELAY = 1.0
 AVATAR_HEARTBEAT_SECONDS = 2
 AVATAR_WORKER_TIMEOUT_SECONDS = 10
 AVATAR_SWEEP_SECONDS = 15
-# How often the profile page asks for the avatar's state while it is pending.
+# How often the profile page asks for the avatar's state while it is pending:
+# a 12 MP photo is ready about 0.15 s after the sign-up answers, so poll fast for
+# the first seconds, then steadily.
 AVATAR_FIRST_POLL_MS = 100
+AVATAR_FAST_POLL_MS = 100
+AVATAR_FAST_POLL_FOR = timedelta(seconds=2)
 AVATAR_POLL_MS = 250
 
 REDIS_URL = os.environ.get("REDIS_URL")

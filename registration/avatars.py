@@ -31,10 +31,12 @@ def refresh_avatar_state(profile: Profile) -> Profile:
     """Record the resize's outcome in the row the first time Huey reports it.
 
     Reading a result deletes it from Huey's store, so the outcome is kept in the
-    row from then on: a terminal state costs no result-store read. Huey stores
-    nothing while a task waits or runs, so `None` means "not yet".
+    row from then on: a terminal state costs no result-store read. Nor does a
+    queued one: huey signals EXECUTING, which marks the row processing, before
+    a task runs, so a queued task has no outcome yet. Huey stores nothing while
+    a task runs, so `None` means "not yet".
     """
-    if not profile.avatar_pending:
+    if profile.avatar_state != AvatarState.PROCESSING:
         return profile
     task_id = profile.avatar_task_id
     try:

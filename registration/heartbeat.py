@@ -39,6 +39,25 @@ def any_worker_alive() -> bool:
     return is_fresh(HUEY.get(ANY_WORKER_KEY, peek=True))
 
 
+_last_look = {"at": float("-inf"), "beat": None}
+
+
+def any_worker_alive_recently() -> bool:
+    """any_worker_alive(), looking at the store at most once a second.
+
+    Every queued status poll asks, and beats come every few seconds: a second
+    old answer is as good, and saves a store read per poll.
+    """
+    now = time.monotonic()
+    if now - _last_look["at"] >= 1.0:
+        _last_look.update(at=now, beat=HUEY.get(ANY_WORKER_KEY, peek=True))
+    return is_fresh(_last_look["beat"])
+
+
+def forget_last_look() -> None:
+    _last_look["at"] = float("-inf")
+
+
 def worker_alive(worker_id: str) -> bool:
     host, _, pid = worker_id.rpartition(":")
     if host == socket.gethostname() and pid.isdigit():

@@ -7,6 +7,7 @@ from django.db import IntegrityError, connection, transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import (
     require_GET,
     require_http_methods,
@@ -26,12 +27,21 @@ def avatar_context(profile: Profile, first_poll: bool = False) -> dict:
     return {
         "profile": profile,
         "worker_present": (
-            profile.avatar_state != AvatarState.QUEUED or heartbeat.any_worker_alive()
+            profile.avatar_state != AvatarState.QUEUED
+            or heartbeat.any_worker_alive_recently()
         ),
         "first_poll": first_poll,
         "first_poll_ms": settings.AVATAR_FIRST_POLL_MS,
-        "poll_ms": settings.AVATAR_POLL_MS,
+        "poll_ms": poll_interval_ms(profile),
     }
+
+
+def poll_interval_ms(profile: Profile) -> int:
+    """Fast while the photo is most likely to turn ready, then steady."""
+    queued_at = profile.avatar_queued_at
+    if queued_at and timezone.now() - queued_at < settings.AVATAR_FAST_POLL_FOR:
+        return settings.AVATAR_FAST_POLL_MS
+    return settings.AVATAR_POLL_MS
 
 
 @require_GET

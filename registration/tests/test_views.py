@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client, TestCase
 from django.urls import reverse
+from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
 from registration.forms import RegistrationForm
@@ -164,24 +165,31 @@ def test_queued_avatar_polls_fast_first_then_steadily(client, photo_jpeg, settin
 
     page = client.get("/profile/").content.decode()
     fragment = client.get("/profile/avatar/", **HTMX)
+    Profile.objects.update(
+        avatar_queued_at=timezone.now() - settings.AVATAR_FAST_POLL_FOR
+    )
+    later = client.get("/profile/avatar/", **HTMX).content.decode()
 
     element = avatar_element(page)
     assert 'data-state="queued"' in element
     assert 'hx-get="/profile/avatar/"' in element
-    first, steady = settings.AVATAR_FIRST_POLL_MS, settings.AVATAR_POLL_MS
-    assert first < steady <= 1000
-    assert f'hx-trigger="load delay:{first}ms, every {steady}ms"' in element
+    first, fast = settings.AVATAR_FIRST_POLL_MS, settings.AVATAR_FAST_POLL_MS
+    steady = settings.AVATAR_POLL_MS
+    assert fast < steady <= 1000
+    assert f'hx-trigger="load delay:{first}ms, every {fast}ms"' in element
     assert 'hx-swap="outerHTML"' in element
     assert 'aria-live="polite"' in element
     assert "Waiting for a worker…" in page
     assert fragment.status_code == 200
     body = fragment.content.decode().strip()
     assert body.startswith('<div id="avatar"') and body.endswith("</div>")
-    assert f'hx-trigger="every {steady}ms"' in avatar_element(body)
+    assert f'hx-trigger="every {fast}ms"' in avatar_element(body)
+    assert f'hx-trigger="every {steady}ms"' in avatar_element(later)
 
 
 def finish_resize(profile: Profile) -> None:
-    """Play the worker's part: write thumbnails and store the task's outcome."""
+    """Play the worker's part: start, write thumbnails, store the outcome."""
+    Profile.objects.filter(pk=profile.pk).update(avatar_state="processing")
     media = storages["default"]
     outcome = {
         "image": profile.image.name,
@@ -215,6 +223,7 @@ def test_ready_fragment_is_the_thumbnail_and_stops_polling(client, photo_jpeg):
 def test_failed_fragment_shows_a_human_message(client, photo_jpeg):
     signup(client, photo_jpeg)
     profile = Profile.objects.get()
+    Profile.objects.update(avatar_state="processing")
     HUEY.put_result(
         profile.avatar_task_id,
         {"image": profile.image.name, "error": "This photo file is damaged."},
@@ -373,4 +382,19 @@ def test_terminal_poll_costs_one_query_no_session_write_no_store_read(
         response = client.get("/profile/avatar/", **HTMX)
 
     assert response.status_code == 286
+    assert "sessionid" not in response.cookies
+
+
+def test_queued_poll_costs_one_query_and_no_result_store_read(
+    client, photo_jpeg, django_assert_num_queries, monkeypatch
+):
+    signup(client, photo_jpeg)
+
+    def no_store_reads(*args, **kwargs):
+        raise AssertionError("the result store was read for a queued photo")
+
+    monkeypatch.setattr(HUEY, "result", no_store_reads)
+    with django_assert_num_queries(1):
+        response = client.get("/profile/avatar/", **HTMX)
+    assert 'data-state="queued"' in response.content.decode()
     assert "sessionid" not in response.cookies
