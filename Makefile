@@ -5,7 +5,7 @@ PORT ?= 8000
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: run web worker test lint migrate static install install-dev clean
+.PHONY: run web worker test bench lint migrate static install install-dev clean
 
 run: install migrate static
 	@echo "Starting web and worker: http://127.0.0.1:$(PORT)/  (Ctrl-C stops both)"
@@ -26,6 +26,16 @@ test: install-dev
 	python -m pytest
 	python -m registration.tests.services shared -m integration
 	python -m registration.tests.services postgres -m integration
+
+# Live servers of its own, a table on stdout and data/bench/results.json; about
+# 4 minutes. BENCH_ARGS="--sections 16 --runs 20" picks and repeats.
+bench: install-dev
+	@command -v wrk >/dev/null || { \
+		echo "make bench needs wrk. On Debian or Ubuntu: sudo apt-get install wrk"; exit 1; }
+	@command -v $${CHROMIUM_PATH:-chromium} >/dev/null || { \
+		echo "make bench needs Chromium. On Debian: sudo apt-get install chromium" \
+			"(or set CHROMIUM_PATH)"; exit 1; }
+	python -m bench $(BENCH_ARGS)
 
 lint: install-dev
 	ruff check --fix .

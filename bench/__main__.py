@@ -1,0 +1,226 @@
+"""`make bench`: start the benchmark's own servers, measure, print one table.
+
+Sections (the issue's numbering): 1 sign-up response time, 2 the synchronous way,
+3 time to the thumbnail (HTTP and Chromium), 4 the resize alone, 5 worker
+throughput, 6 the status fragment under load, 7 thirty sign-ups at once.
+"""
+
+import argparse
+import os
+import platform
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import photos as bench_photos
+from bench import site
+from bench.servers import (
+    BASE_DIR,
+    Process,
+    Web,
+    Worker,
+    backoff_to_cap,
+    base_env,
+    consumer_options,
+    copy_data_dir,
+    expand,
+    option,
+    prepare_data_dir,
+    procfile_command,
+)
+from bench.stats import Report
+
+SECTIONS = "1234567"
+DEFAULT_SETTINGS = "bench.settings"
+STARTED = time.monotonic()
+
+
+def progress(text: str) -> None:
+    print(f"[{time.monotonic() - STARTED:5.1f} s] {text}", flush=True)
+
+
+def source_version() -> str:
+    """The commit measured (with "-dirty" when the tree has changes)."""
+    try:
+        return subprocess.run(
+            ["git", "describe", "--always", "--dirty"],
+            cwd=BASE_DIR,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def chromium_path() -> str | None:
+    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
+    return path if path and Path(path).exists() else None
+
+
+def missing_tools(sections: str) -> list[str]:
+    missing = []
+    if "6" in sections and not shutil.which("wrk"):
+        missing.append("wrk (Debian: apt-get install wrk)")
+    if "3" in sections and not chromium_path():
+        missing.append("Chromium (Debian: apt-get install chromium, or CHROMIUM_PATH)")
+    return missing
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--runs", type=int, default=10, help="runs per figure")
+    parser.add_argument(
+        "--sections", default=SECTIONS, help="which sections to run, e.g. 16"
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the servers' data folders and logs"
+    )
+    parser.add_argument(
+        "--settings",
+        default=DEFAULT_SETTINGS,
+        help="settings module of the web servers, to try a change (default: %(default)s"
+        ", the site's settings plus the naive reference view)",
+    )
+    args = parser.parse_args()
+    if args.runs < 1 or not set(args.sections) <= set(SECTIONS):
+        parser.error(f"--runs must be at least 1, --sections among {SECTIONS}")
+    if missing := missing_tools(args.sections):
+        print("make bench needs: " + "; ".join(missing), file=sys.stderr)
+        return 2
+    # A stopped benchmark still stops its servers.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+
+    data_dir = Path(os.environ.get("DATA_DIR") or BASE_DIR / "data").resolve()
+    output = data_dir / "bench"
+    progress("Making the test photos (once)…")
+    photos = bench_photos.ensure(output / "photos")
+    report = Report(
+        meta={
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "commit": source_version(),
+            "machine": f"{os.cpu_count()} cores, {platform.machine()}",
+            "python": platform.python_version(),
+            "runs": args.runs,
+            "load_average_at_start": os.getloadavg()[0],
+        }
+    )
+    run(report, photos, args)
+    report.meta["load_average_at_end"] = os.getloadavg()[0]
+    report.meta["seconds"] = round(time.monotonic() - STARTED, 1)
+
+    print()
+    for key, value in report.meta.items():
+        print(f"{key}: {value}")
+    print()
+    print(report.table())
+    # A partial run, or one with other settings, leaves the full run's file alone.
+    name = "results.json"
+    if args.sections != SECTIONS or args.settings != DEFAULT_SETTINGS:
+        name = f"results-{args.settings}-{args.sections}.json"
+    report.write_json(output / name)
+    print(f"\n{output / name} written in {report.meta['seconds']} s.")
+    return 0
+
+
+def run(report: Report, photos: dict, args: argparse.Namespace) -> None:
+    from bench import poll, ready, resize, signup, workers
+
+    sections, runs = args.sections, args.runs
+    if "4" in sections:
+        # First, while nothing else runs on the machine.
+        progress("4: the resize alone…")
+        resize.resize_alone(report, photos, runs)
+    if not set(sections) - {"4"}:
+        return
+
+    work = Path(tempfile.mkdtemp(prefix="avatars-bench-"))
+    processes: list[Process] = []
+    try:
+        secret = secrets.token_urlsafe(50)
+        ours_dir, sync_dir = work / "ours", work / "synchronous"
+        ours_env = base_env(ours_dir, secret)
+        sync_env = {**base_env(sync_dir, secret), "HUEY_IMMEDIATE": "1"}
+        progress(f"Preparing {work} (migrate, collectstatic)…")
+        prepare_data_dir(ours_env)
+        copy_data_dir(ours_dir, sync_dir)
+
+        bench_settings = {"DJANGO_SETTINGS_MODULE": args.settings}
+        ours = Web("ours", {**ours_env, **bench_settings}, ours_dir / "web.log")
+        processes.append(ours)
+        worker_line = procfile_command("worker")
+        worker = Worker("worker", worker_line, ours_env, ours_dir / "worker.log")
+        processes.append(worker)
+        synchronous = Web(
+            "synchronous", {**sync_env, **bench_settings}, sync_dir / "web.log"
+        )
+        processes.append(synchronous)
+        naive = None
+        if "6" in sections:
+            naive_settings = {"DJANGO_SETTINGS_MODULE": "bench.naive_settings"}
+            naive = Web("naive", {**ours_env, **naive_settings}, work / "naive.log")
+            processes.append(naive)
+        for process in processes:
+            process.wait_ready()
+        site.setup(ours_env, args.settings)
+
+        worker_expanded = expand(worker_line, ours_env)
+        polling = consumer_options(worker_expanded)
+        to_cap = backoff_to_cap(**polling)
+        # Past the cap, then one more polling interval at the cap, and a margin.
+        idle = to_cap + polling["max_delay"] + 0.1
+        procfile_variant = (
+            int(option(worker_expanded, "--workers", "-w") or 1),
+            option(worker_expanded, "--worker-type", "-k") or "thread",
+        )
+        report.meta.update(
+            settings=args.settings,
+            web=expand(procfile_command("web"), {**ours_env, "PORT": "$PORT"}),
+            worker=worker_expanded,
+            idle_back_off_to_cap=f"{to_cap:.3f} s (huey's defaults: "
+            f"{backoff_to_cap(0.1, 1.15, 10.0):.1f} s)",
+            idle_before_each_ready_sample=f"{idle:.3f} s",
+        )
+
+        if "1" in sections or "2" in sections:
+            progress("1, 2: sign-ups, ours and synchronous…")
+            signup.single_sign_ups(report, ours, synchronous, photos, runs)
+        if "3" in sections:
+            progress("3: time to ready…")
+            ready.time_to_ready(report, ours, worker, photos, idle, runs)
+            progress("3: in Chromium…")
+            ready.browser_to_thumbnail(
+                report, ours, photos, idle, chromium_path() or "", runs
+            )
+        if "7" in sections:
+            progress("7: thirty sign-ups at once…")
+            signup.crowd(report, ours, photos, runs)
+        if "5" in sections:
+            progress("5: worker throughput…")
+            workers.throughput(
+                report, ours_env, ours_dir, photos, procfile_variant, runs
+            )
+        if "6" in sections:
+            progress("6: the status fragment under load…")
+            poll.fragment_throughput(report, ours, naive, runs, work)
+    except Exception:
+        for process in processes:
+            print(process.fail("its log when the benchmark failed"), file=sys.stderr)
+        raise
+    finally:
+        for process in reversed(processes):
+            process.stop()
+        if args.keep:
+            print(f"Kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

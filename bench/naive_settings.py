@@ -1,0 +1,14 @@
+"""The reference fragment's server: the tutorial's way, with Django's defaults
+for sessions (one query each), authentication (user and profile in two
+queries) and database connections (a new one per request)."""
+
+from bench.settings import *  # noqa: F403
+from bench.settings import DATABASES
+
+TUTORIAL_DEFAULTS = {
+    "SESSION_ENGINE": "django.contrib.sessions.backends.db",
+    "AUTHENTICATION_BACKENDS": ["django.contrib.auth.backends.ModelBackend"],
+}
+SESSION_ENGINE = TUTORIAL_DEFAULTS["SESSION_ENGINE"]
+AUTHENTICATION_BACKENDS = TUTORIAL_DEFAULTS["AUTHENTICATION_BACKENDS"]
+DATABASES["default"]["CONN_MAX_AGE"] = 0
