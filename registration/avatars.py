@@ -107,8 +107,8 @@ def retry_avatar(profile: Profile) -> bool:
     return queue_resize(profile, replacing_task=profile.avatar_task_id)
 
 
-# Queued tasks found neither in the queue nor running at the last sweep.
-_missing_at_last_sweep: set[str] = set()
+# Queued tasks (id, attempts) found neither waiting nor running at the last sweep.
+_missing_at_last_sweep: set[tuple[str, int]] = set()
 
 
 def sweep_avatars() -> int:
@@ -120,27 +120,32 @@ def sweep_avatars() -> int:
     schedule (a retry), while the worker that took it still beats, or once its
     outcome is in the result store (then it is simply recorded).
 
-    A queued task missing from the queue may just have been taken by a worker
-    that has not yet marked it processing, or be committed but not yet sent:
-    it counts as lost only when a second sweep still finds it missing. Safe to
-    run twice, or from several workers at once: a photo is requeued only while
-    its old task id is still the current one.
+    A queued task can be missing from both for a moment without being lost:
+    taken by a worker that has not yet marked it processing, between the
+    schedule and the queue, between a failed attempt and its retry, committed
+    but not yet sent. So the rows are read before the queue (a task only moves
+    forward), and a queued task counts as lost only when the next sweep still
+    finds it missing at the same attempt. Safe to run twice, or from several
+    workers at once: a photo is requeued only while its old task id is still
+    the current one.
     """
     global _missing_at_last_sweep
-    waiting = {task.id for task in HUEY.pending()}
-    waiting |= {task.id for task in HUEY.scheduled()}
+    pending = list(Profile.objects.filter(avatar_state__in=PENDING_STATES))
+    waiting = {task.id for task in HUEY.scheduled()}
+    waiting |= {task.id for task in HUEY.pending()}
     missing = set()
     requeued = 0
-    for profile in Profile.objects.filter(avatar_state__in=PENDING_STATES):
+    for profile in pending:
         task_id = profile.avatar_task_id
+        seen = (task_id, profile.avatar_attempts)
         refresh_avatar_state(profile)
         if not profile.avatar_pending or task_id in waiting:
             continue
         if profile.avatar_state == AvatarState.PROCESSING:
             if heartbeat.worker_alive(profile.avatar_worker):
                 continue
-        elif task_id not in _missing_at_last_sweep:
-            missing.add(task_id)
+        elif seen not in _missing_at_last_sweep:
+            missing.add(seen)
             continue
         worker = profile.avatar_worker or "none"
         with transaction.atomic():
