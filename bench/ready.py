@@ -172,6 +172,8 @@ def browser_to_thumbnail(
         "s",
         times["benchThumbnailAt"],
         ("<=", 0.6),
-        note=f"htmx polls {settings.AVATAR_FIRST_POLL_MS} ms after load, then "
-        f"every {settings.AVATAR_POLL_MS} ms",
+        note=f"first poll {settings.AVATAR_FIRST_POLL_MS} ms after load, every "
+        f"{settings.AVATAR_FAST_POLL_MS} ms for "
+        f"{settings.AVATAR_FAST_POLL_FOR.total_seconds():g} s, "
+        f"then every {settings.AVATAR_POLL_MS} ms",
     )
