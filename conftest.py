@@ -1,6 +1,7 @@
 """Fixtures shared by the whole suite: a real Huey consumer, its gate, images."""
 
 import contextlib
+import gc
 import os
 import shutil
 import signal
@@ -32,6 +33,7 @@ WSGIServer.request_queue_size = 128
 
 def pytest_sessionfinish(session, exitstatus) -> None:
     test_dir = os.environ.get("AVATARS_TEST_DATA_DIR")
+    gc.collect()  # close abandoned temporary uploads before their folder goes
     if test_dir and Path(test_dir).name.startswith("avatars-test-"):
         shutil.rmtree(test_dir, ignore_errors=True)
 
