@@ -72,10 +72,9 @@ def record_outcome(profile: Profile, task_id: str, outcome: dict) -> bool:
             "image": "",
         }
     changes["avatar_finished_at"] = timezone.now()
-    current = Profile.objects.filter(
-        pk=profile.pk, avatar_task_id=task_id, image=outcome["image"]
-    )
-    if not current.update(**changes):
+    if not profile.update_where(
+        changes, avatar_task_id=task_id, image=outcome["image"]
+    ):
         logger.info("task %s user %s: stale outcome discarded", task_id, profile.pk)
         delete_files_on_commit(
             thumbnails=[outcome.get("thumbnail"), outcome.get("thumbnail_2x")]
@@ -83,9 +82,6 @@ def record_outcome(profile: Profile, task_id: str, outcome: dict) -> bool:
         return False
     if changes["avatar_state"] == AvatarState.READY:
         delete_files_on_commit(originals=[outcome["image"]])
-    for field, value in changes.items():
-        setattr(profile, field, value)
-    profile._stored_image_name = profile.image.name
     logger.info(
         "task %s user %s: recorded as %s",
         task_id,

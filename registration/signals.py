@@ -50,10 +50,7 @@ def queue_avatar_resize(sender, instance: Profile, raw: bool, **kwargs) -> None:
     if instance.image:
         queue_resize(instance, **no_thumbnails)
     else:
-        changes = {**no_thumbnails, "avatar_state": AvatarState.NONE}
-        Profile.objects.filter(pk=instance.pk).update(**changes)
-        for field, value in changes.items():
-            setattr(instance, field, value)
+        instance.update_where({**no_thumbnails, "avatar_state": AvatarState.NONE})
 
 
 @receiver(post_delete, sender=Profile)

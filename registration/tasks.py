@@ -125,13 +125,9 @@ def queue_resize(
         avatar_started_at=None,
         avatar_finished_at=None,
     )
-    rows = Profile.objects.filter(pk=profile.pk)
-    if replacing_task is not None:
-        rows = rows.filter(avatar_task_id=replacing_task)
-    if not rows.update(**changes):
+    still = {} if replacing_task is None else {"avatar_task_id": replacing_task}
+    if not profile.update_where(changes, **still):
         return False
-    for field, value in changes.items():
-        setattr(profile, field, value)
     transaction.on_commit(lambda: enqueue_avatar_resize(task))
     return True
 
