@@ -24,8 +24,8 @@ test: install-dev
 	ruff format --check .
 	DJANGO_SETTINGS_MODULE=config.settings_test python manage.py makemigrations --check --dry-run
 	python -m pytest
-	python -m registration.tests.services shared -m integration
-	python -m registration.tests.services postgres -m integration
+	python -m testing.services shared -m integration
+	python -m testing.services postgres -m integration
 
 # Live servers of its own, a table on stdout and data/bench/results.json; about
 # 4 minutes. BENCH_ARGS="--sections 16 --runs 20" picks and repeats.

@@ -20,9 +20,10 @@ from django.core.files.storage import storages
 from django.core.servers.basehttp import WSGIServer
 from playwright.sync_api import sync_playwright
 
-from registration import heartbeat
-from registration.tests import image_factory
-from registration.tests.helpers import procfile_command, stored_names
+from avatars import recovery
+from testing import image_factory
+from testing.processes import procfile_command
+from testing.storage import stored_names
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -105,7 +106,7 @@ def start_consumer(transactional_db) -> Iterator[Callable[..., Consumer]]:
 
 
 class Gate:
-    """The test side of registration.tests.gate: hold tasks, then let them go."""
+    """The test side of testing.gate: hold tasks, then let them go."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -157,7 +158,7 @@ def clean_slate() -> None:
     from huey.contrib.djhuey import HUEY
 
     HUEY.flush()
-    heartbeat.forget_last_look()
+    recovery.forget_last_look()
     cache.clear()
     for alias, folder in (("default", "avatars"), ("uploads", "originals")):
         for name in stored_names(alias, folder):

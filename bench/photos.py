@@ -4,7 +4,7 @@ in the data folder (noise and gradients: they compress and shrink like photos)."
 from dataclasses import dataclass
 from pathlib import Path
 
-from registration.tests import image_factory
+from testing import image_factory
 
 
 @dataclass(frozen=True)

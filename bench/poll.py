@@ -49,8 +49,8 @@ def make_poller(username: str, state: str) -> str:
     from django.utils import timezone
     from huey.contrib.djhuey import HUEY
 
+    from avatars.tasks import resize_avatar
     from registration.models import AvatarState, Profile
-    from registration.tasks import resize_avatar
 
     user = get_user_model().objects.create(
         username=username, email=f"{username}@example.com"

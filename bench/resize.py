@@ -18,10 +18,10 @@ from typing import BinaryIO
 
 from PIL import Image
 
+from avatars import images
 from bench.photos import MP12, MP24, MP48, PNG12, Photo
 from bench.servers import BASE_DIR
 from bench.stats import Report
-from registration import images
 
 PHOTOS = (MP12, MP24, MP48, PNG12)
 MB = 1024 * 1024

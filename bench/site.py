@@ -31,14 +31,14 @@ def setup(env: dict[str, str], settings_module: str) -> None:
 
 def settle(timeout: float = 120) -> None:
     """Wait until no photo is pending, recording outcomes as a poll would."""
-    from registration.avatars import refresh_avatar_state
+    from avatars import state
     from registration.models import PENDING_STATES, Profile
 
     deadline = time.monotonic() + timeout
     while True:
         pending = list(Profile.objects.filter(avatar_state__in=PENDING_STATES))
         for profile in pending:
-            refresh_avatar_state(profile)
+            state.refresh(profile)
         if not any(profile.avatar_pending for profile in pending):
             return
         if time.monotonic() > deadline:

@@ -22,7 +22,7 @@ from bench.stats import Report
 BATCH = 8
 VARIANTS = [(1, "thread"), (2, "thread"), (1, "process"), (2, "process")]
 # huey's own line as a worker takes a task: "2026-01-02 03:04:05,678 INFO huey:… -
-# Executing registration.tasks.resize_avatar: <task id> …"
+# Executing avatars.tasks.resize_avatar: <task id> …"
 EXECUTING = re.compile(
     r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) .* Executing \S+: (\S+)", re.MULTILINE
 )
@@ -51,8 +51,8 @@ def throughput(
     from huey.contrib.djhuey import HUEY
     from huey.storage import SqliteStorage
 
+    from avatars.tasks import resize_avatar
     from registration.models import Profile
-    from registration.tasks import resize_avatar
 
     with photos[MP12].open("rb") as original:
         image_name = storages["uploads"].save(

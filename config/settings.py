@@ -13,10 +13,14 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+import django_stubs_ext
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+# --- Environment ------------------------------------------------------------
+
+# Lets the code write the generic types the type checker knows (ModelAdmin[Profile]).
+django_stubs_ext.monkeypatch()
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -30,10 +34,19 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be 1 or 0 (true/false), not {value!r}.")
 
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item]
 
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DEBUG = env_bool("DJANGO_DEBUG", True)
 DATA_DIR = Path(os.environ.get("DATA_DIR") or BASE_DIR / "data").resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
+DATABASE_URL = os.environ.get("DATABASE_URL")
+REDIS_URL = os.environ.get("REDIS_URL")
+AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME")
+
+# --- Security ----------------------------------------------------------------
 
 if DEBUG:
     SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or "insecure-local-development-key"
@@ -46,11 +59,6 @@ else:
             "(production). Make one with: "
             "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
         )
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item]
-
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
@@ -66,27 +74,15 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-# No inline script anywhere: scripts come from this site (or carry the nonce).
-# htmx's own indicator <style> is switched off in base.html; our CSS has it.
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": [SELF],
-        "script-src": [SELF, NONCE],
-        "style-src": [SELF],
-        "img-src": [SELF, "data:"],
-        "connect-src": [SELF],
-        "form-action": [SELF],
-        "frame-ancestors": [NONE],
-        "base-uri": [SELF],
-        "object-src": [NONE],
-    }
-}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# --- Apps and middleware -----------------------------------------------------
+
 INSTALLED_APPS = [
     "registration",
+    "avatars",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -96,7 +92,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "csp",
-    "template_partials.apps.SimpleAppConfig",
+    # Its default app config puts the partials loader in front of the cached
+    # one: "page.html#fragment" must reach the partials loader first.
+    "template_partials",
     "huey.contrib.djhuey",
     "huey.contrib.djhuey.stats",
 ]
@@ -111,42 +109,39 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "registration.security.AdminContentSecurityPolicyMiddleware",
+    "config.csp.AdminContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
-TEMPLATE_LOADERS: list = [
-    "django.template.loaders.filesystem.Loader",
-    "django.template.loaders.app_directories.Loader",
-]
-if not DEBUG:
-    TEMPLATE_LOADERS = [("django.template.loaders.cached.Loader", TEMPLATE_LOADERS)]
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
-        "APP_DIRS": False,
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "registration.security.csp_nonce",
+                "config.csp.csp_nonce",
             ],
             # Django 6.0 ships partials in core; as builtins the templates need no
             # {% load %}, so the upgrade only touches this line.
             "builtins": ["template_partials.templatetags.partials"],
-            # Partials wrap the cached loader (in production), not the reverse:
-            # "page.html#fragment" must reach the partials loader first.
-            "loaders": [("template_partials.loader.Loader", TEMPLATE_LOADERS)],
         },
     }
 ]
 
-if DATABASE_URL := os.environ.get("DATABASE_URL"):
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Database ----------------------------------------------------------------
+
+if DATABASE_URL:
     DATABASES = {
         "default": dj_database_url.parse(
             DATABASE_URL, conn_max_age=600, conn_health_checks=True
@@ -168,141 +163,12 @@ else:
             },
         }
     }
-USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+using_postgres = DATABASES["default"]["ENGINE"].endswith("postgresql")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-AUTH_USER_MODEL = "registration.User"
-AUTH_PASSWORD_VALIDATORS = [
-    {
-        "NAME": "django.contrib.auth.password_validation."
-        "UserAttributeSimilarityValidator"
-    },
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-]
-AUTHENTICATION_BACKENDS = ["registration.backends.ModelBackendWithProfile"]
-# Sessions are read from the cache (Redis, or files shared by the web workers)
-# and written through to the database: a status poll costs no session query.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "profile"
-LOGOUT_REDIRECT_URL = "login"
+# --- Cache and queue ---------------------------------------------------------
 
-LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
-USE_I18N = True
-USE_TZ = True
-
-STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = DATA_DIR / "static"
-
-# Thumbnails are public; uploaded originals never get a URL: on local disk they
-# live outside the served folder, on object storage they are private objects.
-MEDIA_URL = "/media/"
-MEDIA_ROOT = DATA_DIR / "media"
-UPLOADS_ROOT = DATA_DIR / "uploads"
-STATICFILES_STORAGE_BACKEND = (
-    "django.contrib.staticfiles.storage.StaticFilesStorage"
-    if DEBUG
-    else "whitenoise.storage.CompressedManifestStaticFilesStorage"
-)
-if AWS_STORAGE_BUCKET_NAME := os.environ.get("AWS_STORAGE_BUCKET_NAME"):
-    # django-storages reads AWS_S3_ENDPOINT_URL, AWS_ACCESS_KEY_ID and
-    # AWS_SECRET_ACCESS_KEY from the environment by the same names.
-    _s3 = {
-        "bucket_name": AWS_STORAGE_BUCKET_NAME,
-        "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL"),
-        "region_name": os.environ.get("AWS_S3_REGION_NAME"),
-        "file_overwrite": False,
-    }
-    STORAGES = {
-        # Thumbnails: public-read objects with plain, cacheable URLs.
-        "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                **_s3,
-                "location": "media",
-                "default_acl": "public-read",
-                "querystring_auth": False,
-                "object_parameters": {
-                    "CacheControl": "public, max-age=31536000, immutable"
-                },
-            },
-        },
-        "uploads": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {**_s3, "location": "uploads", "default_acl": "private"},
-        },
-        "staticfiles": {"BACKEND": STATICFILES_STORAGE_BACKEND},
-    }
-else:
-    STORAGES = {
-        "default": {
-            "BACKEND": "registration.storage.AtomicFileSystemStorage",
-            "OPTIONS": {"location": MEDIA_ROOT, "base_url": MEDIA_URL},
-        },
-        "uploads": {
-            "BACKEND": "registration.storage.AtomicFileSystemStorage",
-            "OPTIONS": {"location": UPLOADS_ROOT, "base_url": None},
-        },
-        "staticfiles": {"BACKEND": STATICFILES_STORAGE_BACKEND},
-    }
-SERVE_MEDIA = not AWS_STORAGE_BUCKET_NAME
-if AWS_STORAGE_BUCKET_NAME:
-    # Thumbnails come from the object store: the page may show images from it.
-    _endpoint = urlsplit(
-        os.environ.get("AWS_S3_ENDPOINT_URL")
-        or f"https://{AWS_STORAGE_BUCKET_NAME}.s3.amazonaws.com"
-    )
-    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(
-        f"{_endpoint.scheme}://{_endpoint.netloc}"
-    )
-
-AVATAR_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-# Large uploads are spooled here, beside the uploads folder, so that storing one
-# is a hard link on the same file system rather than a copy.
-FILE_UPLOAD_TEMP_DIR = DATA_DIR / "tmp"
-FILE_UPLOAD_TEMP_DIR.mkdir(exist_ok=True)
-FILE_UPLOAD_HANDLERS = [
-    "registration.uploads.SizeLimitedUploadHandler",
-    "django.core.files.uploadhandler.MemoryFileUploadHandler",
-    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
-]
-# Sign-up and login each cost a password hash (0.18 s of a core): limit them
-# per client address and per account (e-mail at sign-up, username at login).
-# (attempts, window in seconds)
-RATE_LIMITS = {
-    "sign-up:address": (10, 600),
-    "sign-up:account": (5, 600),
-    "login:address": (30, 300),
-    "login:account": (10, 300),
-}
-RATE_LIMITS_ENABLED = env_bool("DJANGO_RATE_LIMITS", True)
-# Set behind a proxy that appends the client's address to X-Forwarded-For.
-RATE_LIMIT_TRUST_X_FORWARDED_FOR = env_bool("DJANGO_TRUST_X_FORWARDED_FOR", False)
-
-# Transient failures (I/O, a locked database) are retried after 1, 2, 4 s.
-AVATAR_RETRIES = 3
-AVATAR_RETRY_DELAY = 1.0
-# Consumers beat every few seconds; a worker silent for longer than the timeout
-# is gone. Each consumer sweeps at start-up and every AVATAR_SWEEP_SECONDS,
-# requeueing photos whose task can no longer finish.
-AVATAR_HEARTBEAT_SECONDS = 2
-AVATAR_WORKER_TIMEOUT_SECONDS = 10
-AVATAR_SWEEP_SECONDS = 15
-# How often the profile page asks for the avatar's state while it is pending:
-# a 12 MP photo is ready about 0.15 s after the sign-up answers, so poll fast for
-# the first seconds, then steadily.
-AVATAR_FIRST_POLL_MS = 100
-AVATAR_FAST_POLL_MS = 100
-AVATAR_FAST_POLL_FOR = timedelta(seconds=2)
-AVATAR_POLL_MS = 250
-
-REDIS_URL = os.environ.get("REDIS_URL")
-
-# Rate-limit counters must be shared by every web worker.
+# Sessions and rate-limit counters are shared by every web worker.
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -336,7 +202,7 @@ HUEY = {
 }
 if REDIS_URL:
     HUEY.update(huey_class="huey.RedisHuey", url=REDIS_URL)
-elif USING_POSTGRES:
+elif using_postgres:
     HUEY.update(huey_class="huey.PostgresHuey", dsn=DATABASE_URL)
 else:
     HUEY.update(huey_class="huey.SqliteHuey", filename=str(DATA_DIR / "huey.sqlite3"))
@@ -345,9 +211,160 @@ else:
 # shared database when there is one, else in a file beside the others.
 HUEY_STATS = (
     {"database": DATABASE_URL}
-    if USING_POSTGRES
+    if using_postgres
     else {"filename": str(DATA_DIR / "huey-stats.sqlite3")}
 )
+
+# --- Storage -----------------------------------------------------------------
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = DATA_DIR / "static"
+
+# Thumbnails are public; uploaded originals never get a URL: on local disk they
+# live outside the served folder, on object storage they are private objects.
+MEDIA_URL = "/media/"
+MEDIA_ROOT = DATA_DIR / "media"
+UPLOADS_ROOT = DATA_DIR / "uploads"
+static_storage = {
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+    if DEBUG
+    else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+}
+if AWS_STORAGE_BUCKET_NAME:
+    # django-storages reads AWS_S3_ENDPOINT_URL, AWS_ACCESS_KEY_ID and
+    # AWS_SECRET_ACCESS_KEY from the environment by the same names.
+    s3_options = {
+        "bucket_name": AWS_STORAGE_BUCKET_NAME,
+        "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL"),
+        "region_name": os.environ.get("AWS_S3_REGION_NAME"),
+        "file_overwrite": False,
+    }
+    STORAGES = {
+        # Thumbnails: public-read objects with plain, cacheable URLs.
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                **s3_options,
+                "location": "media",
+                "default_acl": "public-read",
+                "querystring_auth": False,
+                "object_parameters": {
+                    "CacheControl": "public, max-age=31536000, immutable"
+                },
+            },
+        },
+        "uploads": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {**s3_options, "location": "uploads", "default_acl": "private"},
+        },
+        "staticfiles": static_storage,
+    }
+    SERVE_MEDIA = False
+    # Thumbnails come from the object store: the page may show images from it.
+    endpoint = urlsplit(
+        os.environ.get("AWS_S3_ENDPOINT_URL")
+        or f"https://{AWS_STORAGE_BUCKET_NAME}.s3.amazonaws.com"
+    )
+    media_image_sources = [f"{endpoint.scheme}://{endpoint.netloc}"]
+else:
+    STORAGES = {
+        "default": {
+            "BACKEND": "avatars.files.AtomicFileSystemStorage",
+            "OPTIONS": {"location": MEDIA_ROOT, "base_url": MEDIA_URL},
+        },
+        "uploads": {
+            "BACKEND": "avatars.files.AtomicFileSystemStorage",
+            "OPTIONS": {"location": UPLOADS_ROOT, "base_url": None},
+        },
+        "staticfiles": static_storage,
+    }
+    # Thumbnails are served by the site itself (avatars.views.media).
+    SERVE_MEDIA = True
+    media_image_sources = []
+
+# No inline script anywhere: scripts come from this site (or carry the nonce).
+# htmx's own indicator <style> is switched off in base.html; our CSS has it.
+# The admin gets a looser policy of its own (config.csp).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", *media_image_sources],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
+
+# --- Auth --------------------------------------------------------------------
+
+AUTH_USER_MODEL = "registration.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation."
+        "UserAttributeSimilarityValidator"
+    },
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Every page and poll loads the user and the profile in one joined query.
+AUTHENTICATION_BACKENDS = ["registration.backends.ModelBackendWithProfile"]
+# Sessions are read from the cache (Redis, or files shared by the web workers)
+# and written through to the database: a status poll costs no session query.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "profile"
+LOGOUT_REDIRECT_URL = "login"
+
+# Sign-up and login each cost a password hash (0.18 s of a core): limit them
+# per client address and per account (e-mail at sign-up, username at login).
+# (attempts, window in seconds)
+RATE_LIMITS = {
+    "sign-up:address": (10, 600),
+    "sign-up:account": (5, 600),
+    "login:address": (30, 300),
+    "login:account": (10, 300),
+}
+RATE_LIMITS_ENABLED = env_bool("DJANGO_RATE_LIMITS", True)
+# Set behind a proxy that appends the client's address to X-Forwarded-For.
+RATE_LIMIT_TRUST_X_FORWARDED_FOR = env_bool("DJANGO_TRUST_X_FORWARDED_FOR", False)
+
+# --- Avatars -----------------------------------------------------------------
+
+AVATAR_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+# Large uploads are spooled here, beside the uploads folder, so that storing one
+# is a hard link on the same file system rather than a copy.
+FILE_UPLOAD_TEMP_DIR = DATA_DIR / "tmp"
+FILE_UPLOAD_TEMP_DIR.mkdir(exist_ok=True)
+FILE_UPLOAD_HANDLERS = [
+    "avatars.files.SizeLimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
+# Transient failures (I/O, a locked database) are retried after 1, 2, 4 s.
+AVATAR_RETRIES = 3
+AVATAR_RETRY_DELAY = 1.0
+# Consumers beat every few seconds; a worker silent for longer than the timeout
+# is gone. Each consumer sweeps at start-up and every AVATAR_SWEEP_SECONDS,
+# requeueing photos whose task can no longer finish.
+AVATAR_HEARTBEAT_SECONDS = 2.0
+AVATAR_WORKER_TIMEOUT_SECONDS = 10.0
+AVATAR_SWEEP_SECONDS = 15.0
+# How often the profile page asks for the avatar's state while it is pending:
+# a 12 MP photo is ready about 0.15 s after the sign-up answers, so poll fast for
+# the first seconds, then steadily.
+AVATAR_FIRST_POLL_MS = 100
+AVATAR_FAST_POLL_MS = 100
+AVATAR_FAST_POLL_FOR = timedelta(seconds=2)
+AVATAR_POLL_MS = 250
+
+# --- Logging -----------------------------------------------------------------
 
 LOGGING = {
     "version": 1,
@@ -364,6 +381,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "registration": {"level": os.environ.get("LOG_LEVEL", "INFO")},
+        "avatars": {"level": os.environ.get("LOG_LEVEL", "INFO")},
         # Handlers of its own stop run_huey from adding a second one.
         "huey": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.request": {"level": "WARNING"},

@@ -25,7 +25,7 @@ from config.settings import (  # noqa: E402
 
 # NAME and TEST NAME agree, so that a consumer process started by a test opens
 # the test database. On SQLite it is a file, not pytest-django's in-memory
-# default; on PostgreSQL a database named for this run (services.py).
+# default; on PostgreSQL a database named for this run (testing/services.py).
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["NAME"] = DATA_DIR / "test.sqlite3"
 DATABASES["default"]["TEST"] = {"NAME": DATABASES["default"]["NAME"]}
@@ -34,7 +34,7 @@ DATABASES["default"]["TEST"] = {"NAME": DATABASES["default"]["NAME"]}
 HUEY["name"] = f"avatars-{DATA_DIR.name}"
 # whitenoise warns about a missing STATIC_ROOT; tests serve from the finders.
 (DATA_DIR / "static").mkdir(exist_ok=True)
-INSTALLED_APPS = [*INSTALLED_APPS, "registration.tests.gate.GateConfig"]
+INSTALLED_APPS = [*INSTALLED_APPS, "testing.gate.GateConfig"]
 
 # Faster clocks for the recovery machinery, so fault tests finish in seconds.
 AVATAR_RETRY_DELAY = 0.1

@@ -1,57 +1,6 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
-from django.db import transaction
 
-from registration.avatars import refresh_avatar_state
-from registration.models import Profile, User
-from registration.tasks import queue_resize
+from registration.models import User
 
 admin.site.register(User, UserAdmin)
-
-
-@admin.register(Profile)
-class ProfileAdmin(admin.ModelAdmin):
-    list_display = [
-        "user",
-        "avatar_state",
-        "avatar_attempts",
-        "avatar_error",
-        "avatar_task_id",
-        "avatar_worker",
-        "avatar_queued_at",
-        "avatar_started_at",
-        "avatar_finished_at",
-    ]
-    list_filter = ["avatar_state"]
-    search_fields = ["user__username", "user__email", "avatar_task_id"]
-    readonly_fields = [
-        "avatar_state",
-        "avatar_attempts",
-        "avatar_error",
-        "avatar_task_id",
-        "avatar_worker",
-        "thumbnail",
-        "thumbnail_2x",
-        "avatar_queued_at",
-        "avatar_started_at",
-        "avatar_finished_at",
-    ]
-    actions = ["requeue_photos"]
-
-    def get_object(self, request, object_id, from_field=None):
-        profile = super().get_object(request, object_id, from_field)
-        return refresh_avatar_state(profile) if profile else profile
-
-    @admin.action(description="Re-enqueue the photo of the selected profiles")
-    def requeue_photos(self, request, queryset) -> None:
-        requeued = 0
-        with transaction.atomic():
-            for profile in queryset.exclude(image=""):
-                requeued += queue_resize(profile, replacing_task=profile.avatar_task_id)
-        skipped = queryset.count() - requeued
-        self.message_user(
-            request,
-            f"Re-enqueued {requeued} photo(s)."
-            + (f" {skipped} had no original left to process." if skipped else ""),
-            messages.SUCCESS if requeued else messages.WARNING,
-        )

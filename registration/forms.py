@@ -1,42 +1,10 @@
 from django import forms
-from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
-from registration import images
+from avatars.forms import AvatarField
 from registration.models import Profile, User
-
-
-def validate_avatar_upload(upload: UploadedFile) -> None:
-    """Refuse what the worker must not be given, reading only the file's header."""
-    limit = settings.AVATAR_MAX_UPLOAD_BYTES
-    if getattr(upload, "too_large", False) or upload.size > limit:
-        raise ValidationError(
-            "This file is %(size).1f MB; a photo can be at most %(limit)d MB.",
-            code="too_large",
-            params={"size": upload.size / 1024 / 1024, "limit": limit // 1024 // 1024},
-        )
-    try:
-        images.inspect_image(upload)
-    except images.ImageRejected as exc:
-        raise ValidationError(exc.message, code="invalid_image") from None
-
-
-class AvatarField(forms.FileField):
-    default_validators = [validate_avatar_upload]
-    widget = forms.FileInput(attrs={"accept": "image/*"})
-
-    def __init__(self, **kwargs) -> None:
-        kwargs.setdefault("required", False)
-        kwargs.setdefault("label", "Profile photo")
-        kwargs.setdefault(
-            "help_text",
-            "Optional. JPEG, PNG, HEIC, WebP, GIF, TIFF or BMP, up to "
-            f"{settings.AVATAR_MAX_UPLOAD_BYTES // 1024 // 1024} MB.",
-        )
-        super().__init__(**kwargs)
 
 
 class RegistrationForm(forms.ModelForm):

@@ -88,22 +88,13 @@ class Profile(models.Model):
     avatar_started_at = models.DateTimeField(null=True, blank=True)
     avatar_finished_at = models.DateTimeField(null=True, blank=True)
 
+    # The photo's name as loaded from the database (avatars.signals), to tell a
+    # new photo from a save that leaves it alone.
+    _stored_image_name: str
+
     def __str__(self) -> str:
         return f"Profile of {self.user}"
 
     @property
     def avatar_pending(self) -> bool:
         return self.avatar_state in PENDING_STATES
-
-    def update_where(self, changes: dict, **conditions) -> bool:
-        """Write `changes` to this row, if it still matches `conditions`, and here.
-
-        A queryset update sends no signals, so recording state never queues a
-        resize; the conditions turn a stale writer into a no-op, not a winner.
-        """
-        if not Profile.objects.filter(pk=self.pk, **conditions).update(**changes):
-            return False
-        for field, value in changes.items():
-            setattr(self, field, value)
-        self._stored_image_name = self.image.name
-        return True

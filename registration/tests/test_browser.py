@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from registration.tests import image_factory
+from testing import image_factory
 
 pytestmark = [
     pytest.mark.browser,

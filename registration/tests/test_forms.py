@@ -4,7 +4,7 @@ from django.db import IntegrityError, transaction
 
 from registration.forms import RegistrationForm
 from registration.models import Profile, User
-from registration.tests import image_factory
+from testing import image_factory
 
 pytestmark = pytest.mark.django_db
 

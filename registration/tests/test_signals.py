@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.db import transaction
 from huey.contrib.djhuey import HUEY
 
-from registration.avatars import record_outcome
+from avatars.state import record_outcome
 from registration.models import Profile, User
 
 pytestmark = pytest.mark.django_db

@@ -14,11 +14,11 @@ from django.test import Client
 from huey.contrib.djhuey import HUEY
 from PIL import Image
 
-from registration import images
+from avatars import images
+from avatars.tasks import resize_avatar
 from registration.models import Profile
-from registration.tasks import resize_avatar
-from registration.tests import image_factory
-from registration.tests.helpers import stored_names
+from testing import image_factory
+from testing.storage import stored_names
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -6,9 +6,9 @@ import warnings
 import pytest
 from PIL import ExifTags, Image, ImageCms, ImageFile, JpegImagePlugin
 
-from registration import images
-from registration.images import ImageInfo, ImageRejected, inspect_image, make_thumbnails
-from registration.tests import image_factory as factory
+from avatars import images
+from avatars.images import ImageInfo, ImageRejected, inspect_image, make_thumbnails
+from testing import image_factory as factory
 
 RED = (255, 0, 0)
 BLUE = (0, 0, 255)

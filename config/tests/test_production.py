@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from registration.tests import image_factory
-from registration.tests.helpers import procfile_command
+from testing import image_factory
+from testing.processes import procfile_command
 
 pytestmark = pytest.mark.browser
 

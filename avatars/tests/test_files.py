@@ -4,7 +4,7 @@ import pytest
 from django.core.files.base import ContentFile, File
 from django.core.files.uploadedfile import TemporaryUploadedFile
 
-from registration.storage import AtomicFileSystemStorage
+from avatars.files import AtomicFileSystemStorage
 
 
 class BreaksHalfway(File):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from registration.tests import services
+from testing import services
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 PRODUCTION = {

@@ -44,13 +44,13 @@ def fail_if_asked() -> None:
 
 
 class GateConfig(AppConfig):
-    name = "registration.tests.gate"
+    name = "testing.gate"
     label = "test_gate"
 
     def ready(self) -> None:
         from huey.contrib.djhuey import HUEY
 
-        from registration import images
+        from avatars import images
 
         HUEY.pre_execute(name="remember_task")(remember_task)
         make_thumbnails = images.make_thumbnails

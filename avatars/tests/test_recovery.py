@@ -15,10 +15,10 @@ import pytest
 from django.test import Client
 from huey.contrib.djhuey import HUEY
 
-from registration.avatars import refresh_avatar_state
+from avatars import state
+from avatars.tests.test_tasks import HTMX, avatar_fragment, signup, state_of
 from registration.models import Profile
-from registration.tests import image_factory
-from registration.tests.test_tasks import HTMX, avatar_fragment, signup, state_of
+from testing import image_factory
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -204,7 +204,7 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 def all_settled() -> bool:
     profiles = list(Profile.objects.all())
-    return all(not refresh_avatar_state(profile).avatar_pending for profile in profiles)
+    return all(not state.refresh(profile).avatar_pending for profile in profiles)
 
 
 def test_thirty_parallel_signups_all_finish(live_server, start_consumer, caplog):

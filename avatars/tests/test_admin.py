@@ -9,7 +9,7 @@ from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from huey.contrib.djhuey import HUEY
 
-from registration import avatars, heartbeat
+from avatars import recovery
 from registration.models import Profile, User
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +26,7 @@ def queued(photo_jpeg, django_capture_on_commit_callbacks) -> Profile:
 
 def sweep(django_capture_on_commit_callbacks) -> int:
     with django_capture_on_commit_callbacks(execute=True):
-        return avatars.sweep_avatars()
+        return recovery.sweep_avatars()
 
 
 def taken_by(profile: Profile, worker: str) -> None:
@@ -61,8 +61,8 @@ def test_task_of_a_dead_worker_is_requeued_once(
 def test_task_of_a_living_worker_is_left_alone(
     queued, django_capture_on_commit_callbacks
 ):
-    taken_by(queued, heartbeat.worker_id())  # this process: alive, beating
-    heartbeat.beat()
+    taken_by(queued, recovery.worker_id())  # this process: alive, beating
+    recovery.beat()
     task_id = queued.avatar_task_id
 
     assert sweep(django_capture_on_commit_callbacks) == 0
@@ -73,8 +73,8 @@ def test_worker_on_this_host_known_dead_without_waiting_for_its_beat(
     queued, django_capture_on_commit_callbacks
 ):
     dead_pid = os.getpid() + 10_000_000  # above pid_max: no such process
-    taken_by(queued, f"{heartbeat.worker_id().split(':')[0]}:{dead_pid}")
-    HUEY.put(f"heartbeat:{heartbeat.worker_id().split(':')[0]}:{dead_pid}", time.time())
+    taken_by(queued, f"{recovery.worker_id().split(':')[0]}:{dead_pid}")
+    HUEY.put(f"heartbeat:{recovery.worker_id().split(':')[0]}:{dead_pid}", time.time())
     assert sweep(django_capture_on_commit_callbacks) == 1
 
 
@@ -112,13 +112,13 @@ def test_purge_removes_unread_results_and_unshown_thumbnails(queued):
         os.utime(media.path(name), (past, past))
     HUEY.put_result(queued.avatar_task_id, {"image": "x"})  # still to be read
     HUEY.put_result("0b3a5b8e-6f7e-4f8e-9a47-7a1d8ad2c1a0", {"image": "y"})
-    heartbeat.beat()
+    recovery.beat()
 
-    assert avatars.purge_orphans() == (1, 1)
+    assert recovery.purge_orphans() == (1, 1)
 
     assert media.exists(shown) and media.exists(fresh) and not media.exists(orphan)
     assert HUEY.get(queued.avatar_task_id, peek=True) == {"image": "x"}
-    assert heartbeat.any_worker_alive()
+    assert recovery.any_worker_alive()
 
 
 def test_admin_lists_states_and_requeues_failed_photos(

@@ -1,8 +1,8 @@
 """Run pytest against shared services instead of the embedded defaults.
 
-    python -m registration.tests.services shared [pytest args]
+    python -m testing.services shared [pytest args]
         PostgreSQL database, Redis queue, S3-compatible object storage
-    python -m registration.tests.services postgres [pytest args]
+    python -m testing.services postgres [pytest args]
         PostgreSQL database and PostgresHuey queue, media on local disk
 
 PostgreSQL and Redis on loopback are started when they are down; under CI=true a

@@ -1,0 +1,70 @@
+"""What one resize does, inside the worker: read the original, make the
+thumbnails, store them, and say what came of it (the task's outcome)."""
+
+import logging
+import time
+import uuid
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
+
+from avatars import images
+from avatars.state import Outcome, is_current
+
+logger = logging.getLogger(__name__)
+
+
+def make_avatar(profile_id: int, image_name: str, task_id: str) -> Outcome | None:
+    """Make the avatar's thumbnails from the uploaded original.
+
+    Returns the outcome for Huey's result store, naming the image it was made
+    from, or None (which Huey does not store) when this task is no longer the
+    profile's current one: replaced before the work, during it (its original
+    may be gone), or after it. A photo that cannot be decoded is a permanent
+    failure, reported as an outcome; any other exception is taken as transient
+    and Huey retries it.
+    """
+    log = f"task {task_id} user {profile_id}:"
+    if not is_current(profile_id, image_name, task_id):
+        logger.info("%s skipped, the photo was replaced", log)
+        return None
+    started = time.monotonic()
+    try:
+        with storages["uploads"].open(image_name) as original:
+            thumbnail_2x, thumbnail = images.make_thumbnails(original)
+    except images.ImageRejected as exc:
+        logger.info("%s photo refused: %s", log, exc)
+        return {"image": image_name, "error": exc.message}
+    except FileNotFoundError:
+        if not is_current(profile_id, image_name, task_id):
+            logger.info("%s dropped, the photo was replaced", log)
+            return None
+        logger.error("%s the uploaded original is missing", log)
+        return {
+            "image": image_name,
+            "error": "Your photo's file was lost. Please upload it again.",
+        }
+    media = storages["default"]
+    stem = f"avatars/{uuid.uuid4().hex}"
+    outcome = {
+        "image": image_name,
+        "thumbnail": media.save(
+            f"{stem}{images.OUTPUT_EXTENSION}", ContentFile(thumbnail.data)
+        ),
+        "thumbnail_2x": media.save(
+            f"{stem}-2x{images.OUTPUT_EXTENSION}", ContentFile(thumbnail_2x.data)
+        ),
+    }
+    if not is_current(profile_id, image_name, task_id):
+        media.delete(outcome["thumbnail"])
+        media.delete(outcome["thumbnail_2x"])
+        logger.info("%s dropped, the photo was replaced", log)
+        return None
+    logger.info(
+        "%s thumbnails written (%dx%d)",
+        log,
+        thumbnail.width,
+        thumbnail.height,
+        extra={"elapsed": time.monotonic() - started},
+    )
+    return outcome

@@ -1,0 +1,208 @@
+"""The avatar's state: every write of a profile's `avatar_*` fields, its photo
+and its thumbnails happens here, and nowhere else.
+
+    none ──new photo──▶ queued ──worker takes it──▶ processing ──▶ ready | failed
+                          ▲          ▲ retrying, interrupted │          │
+                          │          └───────────────────────┘          │
+                          └──── "Try again", the sweep, the admin ──────┘
+
+Every write is a conditional UPDATE (`update_where`): a writer whose task is no
+longer the profile's current one changes nothing, so a newer photo always wins.
+"""
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from huey.contrib.djhuey import HUEY
+from huey.exceptions import TaskException
+
+from avatars.files import delete_files_on_commit
+from registration.models import PENDING_STATES, AvatarState, Profile
+
+logger = logging.getLogger(__name__)
+
+UNEXPECTED_FAILURE = (
+    "Something went wrong while processing your photo. "
+    "Try again, or upload another one."
+)
+
+Outcome = dict[str, str]
+
+
+def update_where(profile: Profile, changes: dict[str, Any], **conditions: Any) -> bool:
+    """Write `changes` to the profile's row, if it still matches `conditions`, and
+    to `profile` itself.
+
+    A queryset update sends no signals, so recording state never queues a
+    resize; the conditions turn a stale writer into a no-op, not a winner.
+    """
+    if not Profile.objects.filter(pk=profile.pk, **conditions).update(**changes):
+        return False
+    for field, value in changes.items():
+        setattr(profile, field, value)
+    profile._stored_image_name = profile.image.name
+    return True
+
+
+def is_current(profile_id: int, image_name: str, task_id: str) -> bool:
+    return Profile.objects.filter(
+        pk=profile_id, image=image_name, avatar_task_id=task_id
+    ).exists()
+
+
+def photo_changed(profile: Profile) -> None:
+    """A saved profile names another photo than the one loaded: the old files go
+    after the commit, and the new photo (if any) is queued."""
+    delete_files_on_commit(
+        originals=[profile._stored_image_name],
+        thumbnails=[profile.thumbnail.name, profile.thumbnail_2x.name],
+    )
+    profile._stored_image_name = profile.image.name
+    no_thumbnails = {"thumbnail": "", "thumbnail_2x": ""}
+    if profile.image:
+        queue_resize(profile, **no_thumbnails)
+    else:
+        update_where(profile, {**no_thumbnails, "avatar_state": AvatarState.NONE})
+
+
+def queue_resize(
+    profile: Profile, replacing_task: str | None = None, **changes: Any
+) -> bool:
+    """Give the profile's photo a new resize task, sent once the transaction commits.
+
+    With `replacing_task`, only if that is still the profile's task: two sweeps
+    (or a sweep and a person pressing "Try again") requeue a photo once.
+    """
+    # tasks.py imports this module for its hooks.
+    from avatars.tasks import resize_avatar, send
+
+    task = resize_avatar.s(profile.pk, profile.image.name)
+    changes.update(
+        avatar_state=AvatarState.QUEUED,
+        avatar_task_id=task.id,
+        avatar_error="",
+        avatar_attempts=0,
+        avatar_worker="",
+        avatar_queued_at=timezone.now(),
+        avatar_started_at=None,
+        avatar_finished_at=None,
+    )
+    still = {} if replacing_task is None else {"avatar_task_id": replacing_task}
+    if not update_where(profile, changes, **still):
+        return False
+    transaction.on_commit(lambda: send(task))
+    return True
+
+
+def retry(profile: Profile) -> bool:
+    """Queue the same photo again after a failure ("Try again")."""
+    if profile.avatar_state != AvatarState.FAILED or not profile.image:
+        return False
+    return queue_resize(profile, replacing_task=profile.avatar_task_id)
+
+
+def requeue(profile: Profile) -> bool:
+    """Queue the photo again whatever its state (the sweep, the admin)."""
+    if not profile.image:
+        return False
+    return queue_resize(profile, replacing_task=profile.avatar_task_id)
+
+
+def mark_processing(profile_id: int, task_id: str, worker: str) -> datetime | None:
+    """A worker has taken the task; returns when it was queued, for the log."""
+    current = Profile.objects.filter(
+        pk=profile_id, avatar_task_id=task_id, avatar_state__in=PENDING_STATES
+    )
+    queued_at = current.values_list("avatar_queued_at", flat=True).first()
+    current.update(
+        avatar_state=AvatarState.PROCESSING,
+        avatar_started_at=timezone.now(),
+        avatar_worker=worker,
+        avatar_attempts=F("avatar_attempts") + 1,
+    )
+    return queued_at
+
+
+def mark_waiting(profile_id: int, task_id: str) -> None:
+    """The task is back in the queue: a retry after a transient failure, or a
+    worker that stopped mid-task and put it back."""
+    Profile.objects.filter(pk=profile_id, avatar_task_id=task_id).update(
+        avatar_state=AvatarState.QUEUED, avatar_worker=""
+    )
+
+
+def refresh(profile: Profile) -> Profile:
+    """Record the resize's outcome in the row the first time Huey reports it.
+
+    Reading a result deletes it from Huey's store, so the outcome is kept in the
+    row from then on: a terminal state costs no result-store read. Nor does a
+    queued one: huey signals EXECUTING, which marks the row processing, before
+    a task runs, so a queued task has no outcome yet. Huey stores nothing while
+    a task runs, so `None` means "not yet".
+    """
+    if profile.avatar_state != AvatarState.PROCESSING:
+        return profile
+    task_id = profile.avatar_task_id
+    try:
+        outcome = HUEY.result(task_id)
+    except TaskException as exc:
+        logger.error(
+            "task %s user %s: failed after every attempt: %s",
+            task_id,
+            profile.pk,
+            exc.metadata.get("error"),
+        )
+        outcome = {"image": profile.image.name, "error": UNEXPECTED_FAILURE}
+    if outcome is not None:
+        record_outcome(profile, task_id, outcome)
+    return profile
+
+
+def record_outcome(profile: Profile, task_id: str, outcome: Outcome) -> bool:
+    """Store a task's outcome if it is still the profile's current photo.
+
+    An outcome for an image that has since been replaced is discarded, and the
+    thumbnails it made are removed: the newer photo always wins.
+    """
+    changes: dict[str, Any]
+    if "error" in outcome:
+        changes = {"avatar_state": AvatarState.FAILED, "avatar_error": outcome["error"]}
+    else:
+        # The original (with whatever metadata it carries) is kept only until
+        # its thumbnails are recorded; a failed one stays for another attempt.
+        changes = {
+            "avatar_state": AvatarState.READY,
+            "thumbnail": outcome["thumbnail"],
+            "thumbnail_2x": outcome["thumbnail_2x"],
+            "image": "",
+        }
+    changes["avatar_finished_at"] = timezone.now()
+    if not update_where(
+        profile, changes, avatar_task_id=task_id, image=outcome["image"]
+    ):
+        logger.info("task %s user %s: stale outcome discarded", task_id, profile.pk)
+        delete_files_on_commit(
+            thumbnails=[outcome.get("thumbnail"), outcome.get("thumbnail_2x")]
+        )
+        return False
+    if changes["avatar_state"] == AvatarState.READY:
+        delete_files_on_commit(originals=[outcome["image"]])
+    queued_at = profile.avatar_queued_at
+    logger.info(
+        "task %s user %s: recorded as %s",
+        task_id,
+        profile.pk,
+        profile.avatar_state,
+        extra={
+            "elapsed": (
+                (changes["avatar_finished_at"] - queued_at).total_seconds()
+                if queued_at
+                else 0.0
+            )
+        },
+    )
+    return True
