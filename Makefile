@@ -22,8 +22,9 @@ worker: install
 test: install-dev
 	ruff check .
 	ruff format --check .
+	mypy
 	DJANGO_SETTINGS_MODULE=config.settings_test python manage.py makemigrations --check --dry-run
-	python -m pytest
+	python -m pytest --cov --cov-report=term
 	python -m testing.services shared -m integration
 	python -m testing.services postgres -m integration
 
@@ -69,4 +70,4 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	touch $(VENV)/.installed $@
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache .coverage

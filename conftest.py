@@ -18,10 +18,10 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.files.storage import storages
 from django.core.servers.basehttp import WSGIServer
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Browser, sync_playwright
 
 from avatars import recovery
-from testing import image_factory
+from testing import chromium, image_factory
 from testing.processes import procfile_command
 from testing.storage import stored_names
 
@@ -169,34 +169,19 @@ def clean_slate() -> None:
 # the fixtures here, refuses to run beside one unless told it is safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 
 def chromium_path() -> str | None:
-    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
-    if path and Path(path).exists():
-        return path
-    if os.environ.get("CI") == "true":
+    found = chromium.path()
+    if found is None and os.environ.get("CI") == "true":
         pytest.fail(
             "Chromium is missing: install Debian's chromium or set CHROMIUM_PATH"
         )
-    return None  # Playwright's own browser, if it was installed
+    return found  # None: Playwright's own browser, if it was installed
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path(), args=CHROMIUM_FLAGS
-        )
+        browser = chromium.launch(playwright, chromium_path())
         yield browser
         browser.close()

@@ -58,7 +58,7 @@ class AtomicFileSystemStorage(FileSystemStorage):
                 name = self.get_available_name(name)
 
 
-class OversizedUpload(UploadedFile):
+class OversizedUpload(UploadedFile[bytes]):
     """Stands in for a file that passed the size limit while it streamed in.
 
     It holds no data; `size` is how many bytes the client sent, so the form can
@@ -93,7 +93,7 @@ class SizeLimitedUploadHandler(FileUploadHandler):
             return None
         return raw_data
 
-    def file_complete(self, file_size: int) -> UploadedFile | None:
+    def file_complete(self, file_size: int) -> UploadedFile[bytes] | None:
         if self.received > settings.AVATAR_MAX_UPLOAD_BYTES:
             return OversizedUpload(
                 self.file_name or "", self.content_type or "", self.received

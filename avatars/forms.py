@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import UploadedFile
 from avatars import images
 
 
-def validate_avatar_upload(upload: UploadedFile) -> None:
+def validate_avatar_upload(upload: UploadedFile[bytes]) -> None:
     """Refuse what the worker must not be given, reading only the file's header."""
     limit = settings.AVATAR_MAX_UPLOAD_BYTES
     size = upload.size or 0

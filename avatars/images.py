@@ -4,16 +4,15 @@ import io
 import os
 import struct
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO
 
 import pillow_heif
-from PIL import ExifTags, Image, ImageCms
+from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
 
 pillow_heif.register_heif_opener()
 
 OUTPUT_FORMAT = "WEBP"
 OUTPUT_EXTENSION = ".webp"
-OUTPUT_CONTENT_TYPE = "image/webp"
 THUMBNAIL_BOXES = (600, 300)  # 2x then 1x: fit within 600x600 and 300x300
 
 ACCEPTED_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "HEIF"})
@@ -94,7 +93,7 @@ class Thumbnail:
     data: bytes  # encoded WebP
 
 
-def inspect_image(fp: BinaryIO) -> ImageInfo:
+def inspect_image(fp: IO[bytes]) -> ImageInfo:
     """Identify an upload from its header alone, or raise ImageRejected."""
     try:
         fp.seek(0, io.SEEK_END)
@@ -108,7 +107,7 @@ def inspect_image(fp: BinaryIO) -> ImageInfo:
         fp.seek(0)
 
 
-def make_thumbnails(fp: BinaryIO) -> tuple[Thumbnail, Thumbnail]:
+def make_thumbnails(fp: IO[bytes]) -> tuple[Thumbnail, Thumbnail]:
     """Decode an upload once and return (2x, 1x) upright sRGB WebP thumbnails.
 
     Raises ImageRejected for a file that cannot be decoded. An OSError raised by fp
@@ -125,7 +124,7 @@ def make_thumbnails(fp: BinaryIO) -> tuple[Thumbnail, Thumbnail]:
     return _encode(large), _encode(small)
 
 
-def _open(fp: BinaryIO) -> Image.Image:
+def _open(fp: IO[bytes]) -> Image.Image:
     """Open an image in an accepted format, reading its header only.
 
     Use it in a with block: im.close() would close fp too.
@@ -134,7 +133,7 @@ def _open(fp: BinaryIO) -> Image.Image:
         return Image.open(fp, formats=sorted(ACCEPTED_FORMATS))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageRejected(_too_many_pixels()) from exc
-    except (Image.UnidentifiedImageError, *_DECODE_ERRORS) as exc:
+    except (UnidentifiedImageError, *_DECODE_ERRORS) as exc:
         raise ImageRejected(_NOT_AN_IMAGE) from exc
 
 
@@ -158,7 +157,8 @@ def _kind_of(im: Image.Image) -> str:
 
 def _too_many_pixels(im: Image.Image | None = None) -> str:
     if im is None:  # Pillow refused it before we learned its size or format
-        refused, accepted = 2 * Image.MAX_IMAGE_PIXELS, max(MAX_PIXELS.values())
+        accepted = max(MAX_PIXELS.values())
+        refused = 2 * accepted  # Image.MAX_IMAGE_PIXELS is set to `accepted`
         return (
             f"This image is far too large (over {refused // 10**6} megapixels). "
             f"We accept images of up to {accepted / 10**6:g} megapixels."
@@ -243,7 +243,9 @@ def _to_srgb(im: Image.Image, icc_profile: bytes | None) -> Image.Image:
     if icc_profile:
         try:
             source = ImageCms.getOpenProfile(io.BytesIO(icc_profile))
-            return ImageCms.profileToProfile(im, source, _SRGB, outputMode=mode)
+            converted = ImageCms.profileToProfile(im, source, _SRGB, outputMode=mode)
+            if converted is not None:  # None only when converting in place
+                return converted
         except ImageCms.PyCMSError:
             pass  # broken, or for another colour space than the pixels: ignore it
     return im.convert(mode)

@@ -12,7 +12,7 @@ from registration.models import Profile
 def remember_stored_image(
     sender: type[Profile], instance: Profile, **kwargs: Any
 ) -> None:
-    instance._stored_image_name = instance.image.name
+    instance._stored_image_name = instance.image.name or ""
 
 
 @receiver(post_save, sender=Profile)
@@ -25,7 +25,7 @@ def queue_avatar_resize(
     queues nothing. The task is sent once the transaction commits, so the worker
     never looks for a row that is not there yet, and a rollback sends nothing.
     """
-    if raw or instance.image.name == instance._stored_image_name:
+    if raw or (instance.image.name or "") == instance._stored_image_name:
         return
     state.photo_changed(instance)
 

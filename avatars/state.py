@@ -44,7 +44,7 @@ def update_where(profile: Profile, changes: dict[str, Any], **conditions: Any) -
         return False
     for field, value in changes.items():
         setattr(profile, field, value)
-    profile._stored_image_name = profile.image.name
+    profile._stored_image_name = profile.image.name or ""
     return True
 
 
@@ -61,7 +61,7 @@ def photo_changed(profile: Profile) -> None:
         originals=[profile._stored_image_name],
         thumbnails=[profile.thumbnail.name, profile.thumbnail_2x.name],
     )
-    profile._stored_image_name = profile.image.name
+    profile._stored_image_name = profile.image.name or ""
     no_thumbnails = {"thumbnail": "", "thumbnail_2x": ""}
     if profile.image:
         queue_resize(profile, **no_thumbnails)

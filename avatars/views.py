@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import SuspiciousFileOperation
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -12,6 +13,7 @@ from django.views.static import serve
 from django_htmx.http import HttpResponseStopPolling
 
 from avatars import recovery, state
+from config.http import MemberRequest
 from registration.models import AvatarState, Profile
 
 STATUS_TEMPLATE = "avatars/status.html"
@@ -41,7 +43,7 @@ def poll_interval_ms(profile: Profile) -> int:
 
 @login_required
 @require_GET
-def avatar_status(request: HttpRequest) -> HttpResponse:
+def avatar_status(request: MemberRequest) -> HttpResponse:
     profile = state.refresh(request.user.profile)
     response = render(request, STATUS_TEMPLATE, status_context(profile))
     if request.htmx and not profile.avatar_pending:
@@ -52,7 +54,7 @@ def avatar_status(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def retry_avatar(request: HttpRequest) -> HttpResponse:
+def retry_avatar(request: MemberRequest) -> HttpResponse:
     """ "Try again": queue the same photo again after a failure."""
     profile = request.user.profile
     with transaction.atomic():
@@ -63,13 +65,13 @@ def retry_avatar(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def media(request: HttpRequest, path: str) -> HttpResponse:
+def media(request: HttpRequest, path: str) -> HttpResponseBase:
     """Serve thumbnails from MEDIA_ROOT (whitenoise serves static files only).
 
     Thumbnail names are random and never reused, so browsers may keep them.
     """
     try:
-        response = serve(request, path, document_root=settings.MEDIA_ROOT)
+        response = serve(request, path, document_root=str(settings.MEDIA_ROOT))
     except SuspiciousFileOperation:
         # A path that climbs out of MEDIA_ROOT is a guess: it does not exist.
         raise Http404(path) from None

@@ -21,10 +21,7 @@ from pathlib import Path
 from bench import photos as bench_photos
 from bench import site
 from bench.servers import (
-    BASE_DIR,
-    Process,
     Web,
-    Worker,
     backoff_to_cap,
     base_env,
     consumer_options,
@@ -32,9 +29,10 @@ from bench.servers import (
     expand,
     option,
     prepare_data_dir,
-    procfile_command,
 )
 from bench.stats import Report
+from testing import chromium
+from testing.processes import BASE_DIR, Process, Worker, procfile_command
 
 SECTIONS = "1234567"
 DEFAULT_SETTINGS = "bench.settings"
@@ -59,16 +57,11 @@ def source_version() -> str:
         return "unknown"
 
 
-def chromium_path() -> str | None:
-    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
-    return path if path and Path(path).exists() else None
-
-
 def missing_tools(sections: str) -> list[str]:
     missing = []
     if "6" in sections and not shutil.which("wrk"):
         missing.append("wrk (Debian: apt-get install wrk)")
-    if "3" in sections and not chromium_path():
+    if "3" in sections and not chromium.path():
         missing.append("Chromium (Debian: apt-get install chromium, or CHROMIUM_PATH)")
     return missing
 
@@ -195,9 +188,7 @@ def run(report: Report, photos: dict, args: argparse.Namespace) -> None:
             progress("3: time to ready…")
             ready.time_to_ready(report, ours, worker, photos, idle, runs)
             progress("3: in Chromium…")
-            ready.browser_to_thumbnail(
-                report, ours, photos, idle, chromium_path() or "", runs
-            )
+            ready.browser_to_thumbnail(report, ours, photos, idle, runs)
         if "7" in sections:
             progress("7: thirty sign-ups at once…")
             signup.crowd(report, ours, photos, runs)

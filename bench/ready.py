@@ -8,23 +8,15 @@ from pathlib import Path
 from bench import site
 from bench.client import new_address, new_sign_up, wait_for_state
 from bench.photos import MP12, Photo
-from bench.servers import Web, Worker
+from bench.servers import Web
 from bench.signup import username
 from bench.stats import Report
+from testing import chromium
+from testing.processes import Worker
 
 WRITTEN = re.compile(r"\[([0-9.]+)s\] - task \S+ user \d+: thumbnails written")
 
 THUMBNAIL = "#avatar img.avatar__image[src*='/media/']"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # Times taken inside the page, on the page's own clock (epoch milliseconds, the
 # same across the navigation from the sign-up page to the profile page): when the
 # form is submitted, when the sign-up's answer starts the navigation to the
@@ -100,7 +92,6 @@ def browser_to_thumbnail(
     ours: Web,
     photos: dict[Photo, Path],
     idle: float,
-    chromium: str,
     runs: int,
 ) -> None:
     """The same as a person sees it: Chromium submits the form (htmx), follows the
@@ -115,9 +106,9 @@ def browser_to_thumbnail(
     }
     idle_since = time.monotonic()  # the previous section waited for its photos
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium, args=CHROMIUM_FLAGS
-        )
+        # main() made sure it is there: the benchmark never falls back on
+        # Playwright's own browser, whose timings would not be comparable.
+        browser = chromium.launch(playwright, chromium.path())
         try:
             for _ in range(runs):
                 # A new visitor each time: no cookies, and an empty cache.

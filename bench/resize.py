@@ -20,8 +20,8 @@ from PIL import Image
 
 from avatars import images
 from bench.photos import MP12, MP24, MP48, PNG12, Photo
-from bench.servers import BASE_DIR
 from bench.stats import Report
+from testing.processes import BASE_DIR
 
 PHOTOS = (MP12, MP24, MP48, PNG12)
 MB = 1024 * 1024

@@ -1,31 +1,21 @@
 """The benchmark's own live processes, started from the Procfile's lines.
 
-Each runs through `/bin/sh -c "exec <line>"` as a platform would, with its own
-data folder and port, and writes its output to a log file in that folder.
+Each runs as testing.processes runs it, with its own data folder and port, and
+writes its output to a log file in that folder; what is here is the
+benchmark's: its environment, its data folders, the worker variants it compares.
 """
 
-import contextlib
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+from testing import processes
+from testing.processes import BASE_DIR, procfile_command
+
 VENV_BIN = Path(sys.executable).parent
-
-
-def procfile_command(process: str) -> str:
-    for line in (BASE_DIR / "Procfile").read_text().splitlines():
-        if line.startswith(f"{process}:"):
-            return line.partition(":")[2].strip()
-    raise LookupError(f"the Procfile has no {process}: line")
 
 
 def worker_command(workers: int | None = None, worker_type: str | None = None) -> str:
@@ -59,12 +49,6 @@ def backoff_to_cap(delay: float, backoff: float, max_delay: float) -> float:
         total += delay
         delay *= backoff
     return total
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # What the site's settings read; the benchmark sets what it needs itself, so a
@@ -117,90 +101,10 @@ def copy_data_dir(source: Path, target: Path) -> None:
     shutil.copytree(source, target, dirs_exist_ok=True)
 
 
-class Process:
-    """One Procfile process, in a process group of its own."""
-
-    def __init__(self, name: str, command: str, env: dict[str, str], log: Path):
-        self.name = name
-        self.command = command
-        self.log = log
-        with log.open("ab") as output:
-            self.popen = subprocess.Popen(
-                ["/bin/sh", "-c", "exec " + command],
-                cwd=BASE_DIR,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def fail(self, message: str) -> RuntimeError:
-        tail = "".join(self.log_text().splitlines(keepends=True)[-30:])
-        return RuntimeError(f"{self.name}: {message}\n--- {self.log} ---\n{tail}")
-
-    def wait_for_log(self, text: str, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while text not in self.log_text():
-            if self.popen.poll() is not None:
-                raise self.fail(f"exited with {self.popen.returncode}")
-            if time.monotonic() > deadline:
-                raise self.fail(f"no {text!r} after {timeout} s")
-            time.sleep(0.05)
-
-    def wait_for_http(self, url: str, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=5) as response:
-                    if response.status == 200:
-                        return
-            except (OSError, urllib.error.URLError):
-                pass
-            if self.popen.poll() is not None:
-                raise self.fail(f"exited with {self.popen.returncode}")
-            if time.monotonic() > deadline:
-                raise self.fail(f"{url} did not answer 200 within {timeout} s")
-            time.sleep(0.1)
-
-    def stop(self, timeout: float = 25) -> None:
-        """SIGTERM (a graceful stop for both gunicorn and the Procfile's worker),
-        then SIGKILL to the whole group if it is still there."""
-        if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.popen.wait(timeout=timeout)
-        # Whatever of its group is left (a worker process the master left behind).
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.popen.pid, signal.SIGKILL)
-        self.popen.wait()
-
-
-class Web(Process):
-    def __init__(self, name: str, env: dict[str, str], log: Path) -> None:
-        self.port = free_port()
-        super().__init__(
-            name, procfile_command("web"), {**env, "PORT": str(self.port)}, log
-        )
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def wait_ready(self) -> None:
-        self.wait_for_http(f"{self.url}/register/")
-
-
-class Worker(Process):
-    def wait_ready(self) -> None:
-        self.wait_for_log("consumer started")
+class Web(processes.Web):
+    # Ready when the sign-up page, where every measurement starts, renders: it
+    # needs the templates and the collected static files, which /healthz does not.
+    ready_path = "/register/"
 
 
 def expand(command: str, env: dict[str, str]) -> str:

@@ -3,6 +3,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from avatars.views import STATUS_TEMPLATE
+
 
 @login_required
 def naive_avatar(request: HttpRequest) -> HttpResponse:
@@ -15,4 +17,4 @@ def naive_avatar(request: HttpRequest) -> HttpResponse:
         "first_poll": False,
         "poll_ms": settings.AVATAR_POLL_MS,
     }
-    return render(request, "registration/profile.html#avatar", context)
+    return render(request, STATUS_TEMPLATE, context)

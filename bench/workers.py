@@ -16,8 +16,9 @@ from datetime import datetime
 from pathlib import Path
 
 from bench.photos import MP12, Photo
-from bench.servers import Worker, worker_command
+from bench.servers import worker_command
 from bench.stats import Report
+from testing.processes import Worker
 
 BATCH = 8
 VARIANTS = [(1, "thread"), (2, "thread"), (1, "process"), (2, "process")]

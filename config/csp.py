@@ -1,6 +1,8 @@
 """Content-Security-Policy glue: the nonce under django-htmx's name, and a looser
 policy for the admin."""
 
+from collections.abc import Callable
+
 from csp.constants import UNSAFE_INLINE
 from django.http import HttpRequest, HttpResponse
 
@@ -18,13 +20,13 @@ class AdminContentSecurityPolicyMiddleware:
     and tells it to relax the policy for /admin/ only.
     """
 
-    def __init__(self, get_response) -> None:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if request.path.startswith("/admin/"):
-            response._csp_update = {
+            response._csp_update = {  # type: ignore[attr-defined]
                 "script-src": [UNSAFE_INLINE],
                 "style-src": [UNSAFE_INLINE],
             }

@@ -27,7 +27,7 @@ from config.settings import (  # noqa: E402
 # the test database. On SQLite it is a file, not pytest-django's in-memory
 # default; on PostgreSQL a database named for this run (testing/services.py).
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    DATABASES["default"]["NAME"] = DATA_DIR / "test.sqlite3"
+    DATABASES["default"]["NAME"] = str(DATA_DIR / "test.sqlite3")
 DATABASES["default"]["TEST"] = {"NAME": DATABASES["default"]["NAME"]}
 
 # Unique to the run, also in a Redis or PostgreSQL queue shared with others.

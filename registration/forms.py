@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -7,13 +8,15 @@ from avatars.forms import AvatarField
 from registration.models import Profile, User
 
 
-class RegistrationForm(forms.ModelForm):
+class RegistrationForm(forms.ModelForm[User]):
     password = forms.CharField(
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=password_validation.password_validators_help_text_html(),
     )
     image = AvatarField()
+    # Set by the view when the attempt was refused unvalidated (too many).
+    throttled = ""
 
     class Meta:
         model = User
@@ -24,7 +27,7 @@ class RegistrationForm(forms.ModelForm):
         }
 
     def clean_username(self) -> str:
-        username = self.cleaned_data["username"]
+        username: str = self.cleaned_data["username"]
         if User.objects.filter(username__iexact=username).exists():
             raise ValidationError("That username is taken.", code="unique")
         return username
@@ -38,7 +41,7 @@ class RegistrationForm(forms.ModelForm):
         return email
 
     def _post_clean(self) -> None:
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]  # untyped in django-stubs
         # As Django's UserCreationForm: validate once the instance has the
         # username and e-mail, so the similarity check can compare against them.
         password = self.cleaned_data.get("password")
@@ -49,7 +52,7 @@ class RegistrationForm(forms.ModelForm):
                 self.add_error("password", error)
 
     def save(self, commit: bool = True) -> User:
-        user = super().save(commit=False)
+        user: User = super().save(commit=False)
         # The expensive hash happens before the transaction opens, so the write
         # lock is held for milliseconds, not for the hash.
         user.set_password(self.cleaned_data["password"])
@@ -61,7 +64,12 @@ class RegistrationForm(forms.ModelForm):
         return user
 
 
-class ProfileForm(forms.ModelForm):
+class LoginForm(AuthenticationForm):
+    # Set by the view when the attempt was refused unvalidated (too many).
+    throttled = ""
+
+
+class ProfileForm(forms.ModelForm[Profile]):
     image = AvatarField(
         label="New photo",
         help_text="Optional: choose a file to replace your photo.",
@@ -74,4 +82,5 @@ class ProfileForm(forms.ModelForm):
 
     def save(self, commit: bool = True) -> Profile:
         with transaction.atomic():
-            return super().save(commit)
+            profile: Profile = super().save(commit)
+        return profile

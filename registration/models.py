@@ -1,23 +1,25 @@
 import uuid
+from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
-from django.core.files.storage import storages
+from django.core.files.storage import Storage, storages
 from django.db import models
 from django.db.models.functions import Lower
 
 
-class UserManager(DjangoUserManager):
-    def get_by_natural_key(self, username: str) -> "User":
+class UserManager(DjangoUserManager["User"]):
+    def get_by_natural_key(self, username: str | None) -> "User":
         # Usernames are unique regardless of case, so "alice" logs in as "Alice".
         return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": username})
 
 
 class User(AbstractUser):
+    # Required, where Django's is optional.
     email = models.EmailField("email address")
 
-    objects = UserManager()
+    objects: ClassVar[UserManager] = UserManager()
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
@@ -35,7 +37,7 @@ class User(AbstractUser):
         ]
 
 
-def uploads_storage():
+def uploads_storage() -> Storage:
     return storages["uploads"]
 
 

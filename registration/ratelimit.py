@@ -20,8 +20,8 @@ def client_address(request: HttpRequest) -> str:
         # are whatever the client claimed.
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         if forwarded:
-            return forwarded.split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR", "")
+            return str(forwarded).split(",")[-1].strip()
+    return str(request.META.get("REMOTE_ADDR", ""))
 
 
 def seconds_to_wait(action: str, request: HttpRequest, account: str) -> int:

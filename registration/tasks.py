@@ -23,4 +23,7 @@ from avatars.state import Outcome
 def resize_avatar(
     profile_id: int, image_name: str, task: Task | None = None
 ) -> Outcome | None:
-    return tasks.resize_avatar.call_local(profile_id, image_name, task=task)
+    outcome: Outcome | None = tasks.resize_avatar.call_local(
+        profile_id, image_name, task=task
+    )
+    return outcome

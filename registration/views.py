@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -13,17 +15,18 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from avatars import state
 from avatars.views import status_context
+from config.http import HtmxHttpRequest, MemberRequest
 from registration import ratelimit
-from registration.forms import ProfileForm, RegistrationForm
+from registration.forms import LoginForm, ProfileForm, RegistrationForm
 
 
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: HtmxHttpRequest) -> HttpResponse:
     return redirect("profile" if request.user.is_authenticated else "register")
 
 
 @require_http_methods(["GET", "POST"])
-def register(request: HttpRequest) -> HttpResponse:
+def register(request: HtmxHttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST" and (
         wait := ratelimit.seconds_to_wait(
@@ -63,21 +66,22 @@ class LoginView(auth_views.LoginView):
     """Django's login, with attempts limited per address and per username."""
 
     template_name = "accounts/login.html"
+    form_class = LoginForm
 
-    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         username = request.POST.get("username", "")
         wait = ratelimit.seconds_to_wait("login", request, account=username)
         if not wait:
             return super().post(request, *args, **kwargs)
         # Unbound: validating would authenticate, which is the hash we refuse.
-        form = self.form_class(request, initial={"username": username})
+        form = LoginForm(request, initial={"username": username})
         form.throttled = ratelimit.message("login", wait)
         return self.render_to_response(self.get_context_data(form=form), status=429)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: MemberRequest) -> HttpResponse:
     profile = state.refresh(request.user.profile)
     saved = False
     if request.method == "POST":

@@ -21,6 +21,8 @@ import time
 import uuid
 from collections.abc import Callable
 
+from testing.processes import free_port
+
 POSTGRES_URL = os.environ.get(
     "AVATARS_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432"
 )
@@ -82,12 +84,6 @@ def redis_answers() -> bool:
         return redis.Redis.from_url(REDIS_URL, socket_timeout=2).ping()
     except redis.RedisError:
         return False
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_object_storage(bucket: str) -> tuple[object, dict[str, str]]:

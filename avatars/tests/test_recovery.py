@@ -1,253 +1,135 @@
-"""Fault tests: the real consumer is killed, stopped, absent or failing."""
+"""The sweep and the clean-up, without a consumer: the queue and store are real."""
 
-import io
-import logging
-import re
-import signal
-import threading
+import os
 import time
-import urllib.error
-import urllib.request
-import uuid
-from collections.abc import Callable
 
 import pytest
-from django.test import Client
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
 from huey.contrib.djhuey import HUEY
 
-from avatars import state
-from avatars.tests.test_tasks import HTMX, avatar_fragment, signup, state_of
+from avatars import recovery
 from registration.models import Profile
-from testing import image_factory
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 30) -> None:
-    """Poll until the condition holds; fail loudly at the deadline."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still not true after {timeout} s")
-        time.sleep(0.05)
+pytestmark = pytest.mark.django_db
 
 
-def shows(client: Client, state: str) -> Callable[[], bool]:
-    return lambda: state_of(avatar_fragment(client)) == state
+def sweep(django_capture_on_commit_callbacks) -> int:
+    with django_capture_on_commit_callbacks(execute=True):
+        return recovery.sweep_avatars()
 
 
-@pytest.fixture
-def photo() -> bytes:
-    return image_factory.jpeg_bytes(size=(1200, 900))
-
-
-def test_worker_killed_mid_task_the_next_one_finishes_it(start_consumer, gate, photo):
-    client = Client()
-    profile = signup(client, "ada", photo)
-    doomed = start_consumer(AVATARS_TEST_GATE=str(gate.path))
-    assert gate.wait_for_task() == profile.avatar_task_id
-    assert state_of(avatar_fragment(client)) == "processing"
-
-    doomed.process.kill()
-    doomed.process.wait()
-    start_consumer()
-
-    wait_until(shows(client, "ready"))
-    profile.refresh_from_db()
-    assert profile.avatar_attempts == 1  # the new task's single attempt
-
-
-def test_sigterm_puts_the_running_task_back_for_the_next_worker(
-    start_consumer, gate, photo
-):
-    client = Client()
-    profile = signup(client, "bea", photo)
-    stopping = start_consumer(
-        AVATARS_TEST_GATE=str(gate.path), HUEY_SHUTDOWN_TIMEOUT="0.5"
+def taken_by(profile: Profile, worker: str) -> None:
+    """As if `worker` had dequeued the task and started it."""
+    HUEY.flush()
+    Profile.objects.filter(pk=profile.pk).update(
+        avatar_state="processing", avatar_worker=worker
     )
-    assert gate.wait_for_task() == profile.avatar_task_id
-
-    stopping.process.send_signal(signal.SIGTERM)
-    assert stopping.process.wait(timeout=15) == 0
-    assert "interrupted, requeued" in stopping.output
-    assert [task.id for task in HUEY.scheduled()] == [profile.avatar_task_id]
-    assert state_of(avatar_fragment(client)) == "queued"
-
-    start_consumer()
-    wait_until(shows(client, "ready"))
 
 
-def test_no_worker_says_so_then_finishes_when_one_starts(start_consumer, photo):
-    client = Client()
-    signup(client, "cleo", photo)
-
-    waiting = avatar_fragment(client)
-    assert state_of(waiting) == "queued"
-    assert 'data-worker="absent"' in waiting
-    assert "No worker is running right now" in waiting
-
-    start_consumer()
-    wait_until(shows(client, "ready"))
-
-
-def test_queued_fragment_says_a_worker_is_present_when_one_beats(
-    start_consumer, gate, photo
+def test_task_waiting_in_the_queue_is_left_alone(
+    queued, django_capture_on_commit_callbacks
 ):
-    client = Client()
-    start_consumer(AVATARS_TEST_GATE=str(gate.path))
-    wait_until(lambda: HUEY.get("heartbeat", peek=True) is not None)
-    profile = signup(client, "dora", photo)
-    first = avatar_fragment(client)
-    assert gate.wait_for_task() == profile.avatar_task_id
-    assert 'data-worker="present"' in first
-    assert "No worker is running" not in first
+    assert sweep(django_capture_on_commit_callbacks) == 0
+    assert sweep(django_capture_on_commit_callbacks) == 0
+    assert [task.id for task in HUEY.pending()] == [queued.avatar_task_id]
 
 
-def test_transient_error_is_retried_and_never_looks_failed(start_consumer, gate, photo):
-    client = Client()
-    profile = signup(client, "edna", photo)
-    start_consumer(
-        AVATARS_TEST_GATE=str(gate.path), AVATARS_TEST_TRANSIENT_FAILURES="1"
-    )
-    assert gate.wait_for_task() == profile.avatar_task_id
-    gate.release()  # this attempt fails
-
-    assert gate.wait_for_task() == profile.avatar_task_id  # and is retried
-    retrying = avatar_fragment(client)
-    assert state_of(retrying) == "processing"
-    assert "hx-get" in retrying
-    gate.release()
-
-    wait_until(shows(client, "ready"))
-    profile.refresh_from_db()
-    assert profile.avatar_attempts == 2
-
-
-def test_damaged_photo_fails_at_once_without_retries(start_consumer):
-    client = Client()
-    profile = signup(client, "fern", image_factory.truncated_jpeg_bytes())
-    start_consumer()
-    wait_until(shows(client, "failed"))
-    profile.refresh_from_db()
-    assert profile.avatar_attempts == 1
-    assert "damaged or incomplete" in profile.avatar_error
-
-
-def test_try_again_after_every_attempt_failed(start_consumer, photo):
-    client = Client()
-    signup(client, "gail", photo)
-    # One more failure than there are retries: the task fails for good.
-    start_consumer(AVATARS_TEST_TRANSIENT_FAILURES="4")
-    wait_until(shows(client, "failed"), timeout=60)
-    failed = avatar_fragment(client)
-    assert "Something went wrong while processing your photo." in failed
-    assert 'hx-post="/profile/avatar/retry/"' in failed
-    assert "Try again" in failed
-
-    response = client.post("/profile/avatar/retry/", **HTMX)
-    retried = response.content.decode()
-    assert state_of(retried) in {"queued", "processing"}
-    assert "hx-get" in retried
-
-    wait_until(shows(client, "ready"))
-
-
-def test_try_again_needs_a_post_from_a_logged_in_owner(photo):
-    assert Client().post("/profile/avatar/retry/").status_code == 302  # to login
-    client = Client()
-    signup(client, "hedy", photo)
-    assert client.get("/profile/avatar/retry/").status_code == 405
-    csrf_client = Client(enforce_csrf_checks=True)
-    csrf_client.force_login(Profile.objects.get().user)
-    assert csrf_client.post("/profile/avatar/retry/").status_code == 403
-
-
-def test_enqueue_failing_after_commit_is_swept_up(
-    start_consumer, photo, monkeypatch, caplog
+def test_task_of_a_dead_worker_is_requeued_once(
+    queued, django_capture_on_commit_callbacks
 ):
-    def queue_down(task):
-        raise ConnectionError("the queue is down")
+    taken_by(queued, "elsewhere:4242")  # never beat: gone
 
-    monkeypatch.setattr(HUEY, "enqueue", queue_down)
-    client = Client()
-    with caplog.at_level(logging.ERROR):
-        profile = signup(client, "iris", photo)
-    assert "enqueue failed, the sweep will send it" in caplog.text
-    assert "the queue is down" in caplog.text
-    assert profile.avatar_state == "queued"
-    monkeypatch.undo()
+    assert sweep(django_capture_on_commit_callbacks) == 1
+    assert sweep(django_capture_on_commit_callbacks) == 0
 
-    start_consumer()
-    wait_until(shows(client, "ready"))
+    queued.refresh_from_db()
+    assert queued.avatar_state == "queued"
+    assert [task.id for task in HUEY.pending()] == [queued.avatar_task_id]
 
 
-def multipart(fields: dict[str, str], photo: bytes) -> tuple[bytes, str]:
-    boundary = uuid.uuid4().hex
-    body = io.BytesIO()
-    for name, value in fields.items():
-        body.write(
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"'
-            f"\r\n\r\n{value}\r\n".encode()
-        )
-    body.write(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="image"; '
-        f'filename="IMG.JPG"\r\nContent-Type: image/jpeg\r\n\r\n'.encode()
+def test_task_of_a_living_worker_is_left_alone(
+    queued, django_capture_on_commit_callbacks
+):
+    taken_by(queued, recovery.worker_id())  # this process: alive, beating
+    recovery.beat()
+    task_id = queued.avatar_task_id
+
+    assert sweep(django_capture_on_commit_callbacks) == 0
+    assert Profile.objects.get().avatar_task_id == task_id
+
+
+def test_worker_on_this_host_known_dead_without_waiting_for_its_beat(
+    queued, django_capture_on_commit_callbacks
+):
+    dead_pid = os.getpid() + 10_000_000  # above pid_max: no such process
+    taken_by(queued, f"{recovery.worker_id().split(':')[0]}:{dead_pid}")
+    HUEY.put(f"heartbeat:{recovery.worker_id().split(':')[0]}:{dead_pid}", time.time())
+    assert sweep(django_capture_on_commit_callbacks) == 1
+
+
+def test_task_never_sent_is_requeued_on_the_second_sweep(
+    queued, django_capture_on_commit_callbacks
+):
+    HUEY.flush()  # the enqueue after commit failed
+
+    assert sweep(django_capture_on_commit_callbacks) == 0  # maybe just taken
+    assert sweep(django_capture_on_commit_callbacks) == 1
+    assert sweep(django_capture_on_commit_callbacks) == 0
+    assert len(HUEY.pending()) == 1
+
+
+def test_finished_task_is_recorded_not_requeued(
+    queued, django_capture_on_commit_callbacks
+):
+    taken_by(queued, "elsewhere:1")
+    HUEY.put_result(
+        queued.avatar_task_id,
+        {"image": queued.image.name, "thumbnail": "a.webp", "thumbnail_2x": "b.webp"},
     )
-    body.write(photo + f"\r\n--{boundary}--\r\n".encode())
-    return body.getvalue(), f"multipart/form-data; boundary={boundary}"
+    assert sweep(django_capture_on_commit_callbacks) == 0
+    assert Profile.objects.get().avatar_state == "ready"
 
 
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
+def test_purge_removes_unread_results_and_unshown_thumbnails(queued):
+    media = storages["default"]
+    shown = media.save("avatars/shown.webp", ContentFile(b"x"))
+    orphan = media.save("avatars/orphan.webp", ContentFile(b"x"))
+    fresh = media.save("avatars/fresh.webp", ContentFile(b"x"))
+    Profile.objects.filter(pk=queued.pk).update(thumbnail=shown)
+    past = time.time() - 7200
+    for name in (shown, orphan):
+        os.utime(media.path(name), (past, past))
+    HUEY.put_result(queued.avatar_task_id, {"image": "x"})  # still to be read
+    HUEY.put_result("0b3a5b8e-6f7e-4f8e-9a47-7a1d8ad2c1a0", {"image": "y"})
+    recovery.beat()
+
+    assert recovery.purge_orphans() == (1, 1)
+
+    assert media.exists(shown) and media.exists(fresh) and not media.exists(orphan)
+    assert HUEY.get(queued.avatar_task_id, peek=True) == {"image": "x"}
+    assert recovery.any_worker_alive()
 
 
-def all_settled() -> bool:
-    profiles = list(Profile.objects.all())
-    return all(not state.refresh(profile).avatar_pending for profile in profiles)
+def test_a_message_that_cannot_be_read_is_stepped_over(
+    queued, django_capture_on_commit_callbacks, caplog
+):
+    taken_by(queued, "elsewhere:1")  # a worker on no host we know: dead
+    HUEY.storage.enqueue(b"not a message at all")
+
+    assert sweep(django_capture_on_commit_callbacks) == 1
+    assert "could not be read" in caplog.text
 
 
-def test_thirty_parallel_signups_all_finish(live_server, start_consumer, caplog):
-    consumer = start_consumer()  # busy with the first photos while the rest arrive
-    photo = image_factory.photo_jpeg_bytes((1600, 1200))  # 2 MP
-    statuses: list[int] = []
-    barrier = threading.Barrier(30)
+def test_a_message_whose_task_no_longer_resolves_still_counts_as_waiting(
+    queued, django_capture_on_commit_callbacks
+):
+    (data,) = HUEY.storage.enqueued_items()
+    message = HUEY.serializer.deserialize(data)
+    HUEY.flush()
+    HUEY.storage.enqueue(
+        HUEY.serializer.serialize(message._replace(name="gone.tasks.resize_avatar"))
+    )
 
-    def sign_up(number: int) -> None:
-        opener = urllib.request.build_opener(
-            NoRedirect, urllib.request.HTTPCookieProcessor()
-        )
-        page = opener.open(f"{live_server.url}/register/").read().decode()
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
-        body, content_type = multipart(
-            {
-                "csrfmiddlewaretoken": token.group(1),
-                "username": f"user{number}",
-                "email": f"user{number}@example.com",
-                "password": "correct horse battery",
-            },
-            photo,
-        )
-        request = urllib.request.Request(
-            f"{live_server.url}/register/",
-            data=body,
-            headers={"Content-Type": content_type},
-        )
-        barrier.wait()
-        try:
-            statuses.append(opener.open(request, timeout=60).status)
-        except urllib.error.HTTPError as response:
-            statuses.append(response.code)
-
-    with caplog.at_level(logging.WARNING):
-        threads = [threading.Thread(target=sign_up, args=(n,)) for n in range(30)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert statuses == [302] * 30
-        wait_until(all_settled, timeout=120)
-
-    assert Profile.objects.filter(avatar_state="ready").count() == 30
-    assert "database is locked" not in caplog.text + consumer.output
-    assert "Traceback" not in consumer.output
+    assert sweep(django_capture_on_commit_callbacks) == 0
+    assert sweep(django_capture_on_commit_callbacks) == 0

@@ -238,3 +238,23 @@ def test_task_for_a_photo_replaced_midway_drops_its_thumbnails(
     )
     assert outcome is None
     assert stored_files("default") == set()
+
+
+def test_a_task_queued_under_its_old_name_is_still_processed(start_consumer):
+    """Queued by a release from before the pipeline moved to avatars/."""
+    client = Client()
+    profile = signup(client, "olga", image_factory.jpeg_bytes(size=(800, 600)))
+    (data,) = HUEY.storage.enqueued_items()
+    message = HUEY.serializer.deserialize(data)
+    assert message.name == "avatars.tasks.resize_avatar"
+    HUEY.flush()
+    HUEY.storage.enqueue(
+        HUEY.serializer.serialize(
+            message._replace(name="registration.tasks.resize_avatar")
+        )
+    )
+
+    start_consumer()
+    wait_for_outcome(profile)
+
+    assert state_of(avatar_fragment(client)) == "ready"

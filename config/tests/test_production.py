@@ -6,11 +6,8 @@ Content-Security-Policy violation it reports fails the test.
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,35 +15,14 @@ import pytest
 from playwright.sync_api import expect
 
 from testing import image_factory
-from testing.processes import procfile_command
+from testing.processes import BASE_DIR, Process, Web, Worker, procfile_command
 
 pytestmark = pytest.mark.browser
-
-BASE_DIR = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_http(url: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the web process died"
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"{url} did not answer")
 
 
 @pytest.fixture(scope="module")
 def production_site(tmp_path_factory) -> Iterator[str]:
     data_dir = tmp_path_factory.mktemp("production")
-    port = free_port()
     env = {
         key: value
         for key, value in os.environ.items()
@@ -59,7 +35,6 @@ def production_site(tmp_path_factory) -> Iterator[str]:
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
         DJANGO_SECURE_SSL_REDIRECT="0",  # plain HTTP on loopback
         DATA_DIR=str(data_dir),
-        PORT=str(port),
         BIND_HOST="127.0.0.1",
         WEB_CONCURRENCY="1",
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
@@ -72,30 +47,20 @@ def production_site(tmp_path_factory) -> Iterator[str]:
             check=True,
             capture_output=True,
         )
-    processes = [
-        subprocess.Popen(
-            ["/bin/sh", "-c", "exec " + procfile_command(name)],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=(data_dir / f"{name}.log").open("w"),
-        )
-        for name in ("web", "worker")
+    web = Web("web", env, data_dir / "web.log")
+    processes: list[Process] = [
+        web,
+        Worker("worker", procfile_command("worker"), env, data_dir / "worker.log"),
     ]
-    url = f"http://127.0.0.1:{port}"
     try:
-        wait_for_http(f"{url}/healthz", processes[0])
-        yield url
+        web.wait_ready(timeout=30)
+        yield web.url
     finally:
         for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=30)
+            process.stop()
         # Shown by pytest when a test here fails.
-        for name in ("web", "worker"):
-            sys.stderr.write(
-                f"--- {name} log ---\n{(data_dir / f'{name}.log').read_text()}"
-            )
+        for process in processes:
+            sys.stderr.write(f"--- {process.name} log ---\n{process.log_text()}")
 
 
 @pytest.fixture

@@ -1,0 +1,253 @@
+"""Fault tests: the real consumer is killed, stopped, absent or failing."""
+
+import io
+import logging
+import re
+import signal
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+from huey.contrib.djhuey import HUEY
+
+from avatars import state
+from avatars.tests.test_tasks import HTMX, avatar_fragment, signup, state_of
+from registration.models import Profile
+from testing import image_factory
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 30) -> None:
+    """Poll until the condition holds; fail loudly at the deadline."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still not true after {timeout} s")
+        time.sleep(0.05)
+
+
+def shows(client: Client, state: str) -> Callable[[], bool]:
+    return lambda: state_of(avatar_fragment(client)) == state
+
+
+@pytest.fixture
+def photo() -> bytes:
+    return image_factory.jpeg_bytes(size=(1200, 900))
+
+
+def test_worker_killed_mid_task_the_next_one_finishes_it(start_consumer, gate, photo):
+    client = Client()
+    profile = signup(client, "ada", photo)
+    doomed = start_consumer(AVATARS_TEST_GATE=str(gate.path))
+    assert gate.wait_for_task() == profile.avatar_task_id
+    assert state_of(avatar_fragment(client)) == "processing"
+
+    doomed.process.kill()
+    doomed.process.wait()
+    start_consumer()
+
+    wait_until(shows(client, "ready"))
+    profile.refresh_from_db()
+    assert profile.avatar_attempts == 1  # the new task's single attempt
+
+
+def test_sigterm_puts_the_running_task_back_for_the_next_worker(
+    start_consumer, gate, photo
+):
+    client = Client()
+    profile = signup(client, "bea", photo)
+    stopping = start_consumer(
+        AVATARS_TEST_GATE=str(gate.path), HUEY_SHUTDOWN_TIMEOUT="0.5"
+    )
+    assert gate.wait_for_task() == profile.avatar_task_id
+
+    stopping.process.send_signal(signal.SIGTERM)
+    assert stopping.process.wait(timeout=15) == 0
+    assert "interrupted, requeued" in stopping.output
+    assert [task.id for task in HUEY.scheduled()] == [profile.avatar_task_id]
+    assert state_of(avatar_fragment(client)) == "queued"
+
+    start_consumer()
+    wait_until(shows(client, "ready"))
+
+
+def test_no_worker_says_so_then_finishes_when_one_starts(start_consumer, photo):
+    client = Client()
+    signup(client, "cleo", photo)
+
+    waiting = avatar_fragment(client)
+    assert state_of(waiting) == "queued"
+    assert 'data-worker="absent"' in waiting
+    assert "No worker is running right now" in waiting
+
+    start_consumer()
+    wait_until(shows(client, "ready"))
+
+
+def test_queued_fragment_says_a_worker_is_present_when_one_beats(
+    start_consumer, gate, photo
+):
+    client = Client()
+    start_consumer(AVATARS_TEST_GATE=str(gate.path))
+    wait_until(lambda: HUEY.get("heartbeat", peek=True) is not None)
+    profile = signup(client, "dora", photo)
+    first = avatar_fragment(client)
+    assert gate.wait_for_task() == profile.avatar_task_id
+    assert 'data-worker="present"' in first
+    assert "No worker is running" not in first
+
+
+def test_transient_error_is_retried_and_never_looks_failed(start_consumer, gate, photo):
+    client = Client()
+    profile = signup(client, "edna", photo)
+    start_consumer(
+        AVATARS_TEST_GATE=str(gate.path), AVATARS_TEST_TRANSIENT_FAILURES="1"
+    )
+    assert gate.wait_for_task() == profile.avatar_task_id
+    gate.release()  # this attempt fails
+
+    assert gate.wait_for_task() == profile.avatar_task_id  # and is retried
+    retrying = avatar_fragment(client)
+    assert state_of(retrying) == "processing"
+    assert "hx-get" in retrying
+    gate.release()
+
+    wait_until(shows(client, "ready"))
+    profile.refresh_from_db()
+    assert profile.avatar_attempts == 2
+
+
+def test_damaged_photo_fails_at_once_without_retries(start_consumer):
+    client = Client()
+    profile = signup(client, "fern", image_factory.truncated_jpeg_bytes())
+    start_consumer()
+    wait_until(shows(client, "failed"))
+    profile.refresh_from_db()
+    assert profile.avatar_attempts == 1
+    assert "damaged or incomplete" in profile.avatar_error
+
+
+def test_try_again_after_every_attempt_failed(start_consumer, photo):
+    client = Client()
+    signup(client, "gail", photo)
+    # One more failure than there are retries: the task fails for good.
+    start_consumer(AVATARS_TEST_TRANSIENT_FAILURES="4")
+    wait_until(shows(client, "failed"), timeout=60)
+    failed = avatar_fragment(client)
+    assert "Something went wrong while processing your photo." in failed
+    assert 'hx-post="/profile/avatar/retry/"' in failed
+    assert "Try again" in failed
+
+    response = client.post("/profile/avatar/retry/", **HTMX)
+    retried = response.content.decode()
+    assert state_of(retried) in {"queued", "processing"}
+    assert "hx-get" in retried
+
+    wait_until(shows(client, "ready"))
+
+
+def test_try_again_needs_a_post_from_a_logged_in_owner(photo):
+    assert Client().post("/profile/avatar/retry/").status_code == 302  # to login
+    client = Client()
+    signup(client, "hedy", photo)
+    assert client.get("/profile/avatar/retry/").status_code == 405
+    csrf_client = Client(enforce_csrf_checks=True)
+    csrf_client.force_login(Profile.objects.get().user)
+    assert csrf_client.post("/profile/avatar/retry/").status_code == 403
+
+
+def test_enqueue_failing_after_commit_is_swept_up(
+    start_consumer, photo, monkeypatch, caplog
+):
+    def queue_down(task):
+        raise ConnectionError("the queue is down")
+
+    monkeypatch.setattr(HUEY, "enqueue", queue_down)
+    client = Client()
+    with caplog.at_level(logging.ERROR):
+        profile = signup(client, "iris", photo)
+    assert "enqueue failed, the sweep will send it" in caplog.text
+    assert "the queue is down" in caplog.text
+    assert profile.avatar_state == "queued"
+    monkeypatch.undo()
+
+    start_consumer()
+    wait_until(shows(client, "ready"))
+
+
+def multipart(fields: dict[str, str], photo: bytes) -> tuple[bytes, str]:
+    boundary = uuid.uuid4().hex
+    body = io.BytesIO()
+    for name, value in fields.items():
+        body.write(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"'
+            f"\r\n\r\n{value}\r\n".encode()
+        )
+    body.write(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="image"; '
+        f'filename="IMG.JPG"\r\nContent-Type: image/jpeg\r\n\r\n'.encode()
+    )
+    body.write(photo + f"\r\n--{boundary}--\r\n".encode())
+    return body.getvalue(), f"multipart/form-data; boundary={boundary}"
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def all_settled() -> bool:
+    profiles = list(Profile.objects.all())
+    return all(not state.refresh(profile).avatar_pending for profile in profiles)
+
+
+def test_thirty_parallel_signups_all_finish(live_server, start_consumer, caplog):
+    consumer = start_consumer()  # busy with the first photos while the rest arrive
+    photo = image_factory.photo_jpeg_bytes((1600, 1200))  # 2 MP
+    statuses: list[int] = []
+    barrier = threading.Barrier(30)
+
+    def sign_up(number: int) -> None:
+        opener = urllib.request.build_opener(
+            NoRedirect, urllib.request.HTTPCookieProcessor()
+        )
+        page = opener.open(f"{live_server.url}/register/").read().decode()
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+        body, content_type = multipart(
+            {
+                "csrfmiddlewaretoken": token.group(1),
+                "username": f"user{number}",
+                "email": f"user{number}@example.com",
+                "password": "correct horse battery",
+            },
+            photo,
+        )
+        request = urllib.request.Request(
+            f"{live_server.url}/register/",
+            data=body,
+            headers={"Content-Type": content_type},
+        )
+        barrier.wait()
+        try:
+            statuses.append(opener.open(request, timeout=60).status)
+        except urllib.error.HTTPError as response:
+            statuses.append(response.code)
+
+    with caplog.at_level(logging.WARNING):
+        threads = [threading.Thread(target=sign_up, args=(n,)) for n in range(30)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert statuses == [302] * 30
+        wait_until(all_settled, timeout=120)
+
+    assert Profile.objects.filter(avatar_state="ready").count() == 30
+    assert "database is locked" not in caplog.text + consumer.output
+    assert "Traceback" not in consumer.output

@@ -1,0 +1,31 @@
+"""Chromium for Playwright, as the tests and the benchmark both launch it."""
+
+import os
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the benchmark's tool check runs without importing Playwright
+    from playwright.sync_api import Browser, Playwright
+
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def path() -> str | None:
+    """Debian's Chromium, or CHROMIUM_PATH; None when neither is there."""
+    found = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
+    return found if found and Path(found).exists() else None
+
+
+def launch(playwright: "Playwright", executable_path: str | None) -> "Browser":
+    """executable_path None launches Playwright's own browser, if installed."""
+    return playwright.chromium.launch(executable_path=executable_path, args=FLAGS)
