@@ -13,6 +13,7 @@ class ProfileAdmin(admin.ModelAdmin[Profile]):
         "user",
         "avatar_state",
         "avatar_attempts",
+        "avatar_worker_deaths",
         "avatar_error",
         "avatar_task_id",
         "avatar_worker",
@@ -25,6 +26,7 @@ class ProfileAdmin(admin.ModelAdmin[Profile]):
     readonly_fields = [
         "avatar_state",
         "avatar_attempts",
+        "avatar_worker_deaths",
         "avatar_error",
         "avatar_task_id",
         "avatar_worker",

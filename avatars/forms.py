@@ -35,7 +35,7 @@ class AvatarField(forms.FileField):
         kwargs.setdefault("label", "Profile photo")
         kwargs.setdefault(
             "help_text",
-            "Optional. JPEG, PNG, HEIC, WebP, GIF, TIFF or BMP, up to "
+            "Optional. JPEG, PNG, HEIC, WebP or GIF, up to "
             f"{settings.AVATAR_MAX_UPLOAD_BYTES // 1024 // 1024} MB.",
         )
         super().__init__(**kwargs)

@@ -15,7 +15,10 @@ OUTPUT_FORMAT = "WEBP"
 OUTPUT_EXTENSION = ".webp"
 THUMBNAIL_BOXES = (600, 300)  # 2x then 1x: fit within 600x600 and 300x300
 
-ACCEPTED_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "HEIF"})
+# What the big products take. TIFF and BMP are refused: their decoders are the
+# slowest for their size (BMP's RLE in pure Python, TIFF tags pointing at
+# millions of values), and phones and cameras do not produce them.
+ACCEPTED_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "GIF", "HEIF"})
 # Each limit keeps the worker's peak memory for one photo under about 250 MB. The
 # comments give the peak measured, in bytes a pixel, for the worst case we tried.
 MAX_PIXELS = {
@@ -24,8 +27,6 @@ MAX_PIXELS = {
     "progressive JPEG": 30_000_000,  # 3.1 (4:2:0), 6 (4:4:4), 8 (CMYK)
     "PNG": 40_000_000,  # 4.5 (RGBA)
     "GIF": 40_000_000,  # 1.5
-    "BMP": 40_000_000,  # 4.3
-    "TIFF": 20_000_000,  # 8.8 (one strip: libtiff buffers it whole), more at 16 bit
     "HEIF": 25_000_000,  # 7.3, 9.2 with alpha: libheif's copy, then Pillow's
     "WEBP": 15_000_000,  # 15.3: libwebp's canvas and frame copies, then Pillow's
 }
@@ -62,11 +63,26 @@ _DECODE_ERRORS = (
     Image.DecompressionBombWarning,
 )
 
+# libjpeg decodes every scan over the whole image, and warns only about scans
+# that repeat: a file of a few hundred KB can cost minutes. Cameras and phones
+# write 1 (baseline) or about 10 (progressive); MPO files hold a few images.
+MAX_JPEG_SCANS = 64
+_CHUNK = 1024 * 1024
+
 _EMPTY = "This file is empty."
 _NOT_AN_IMAGE = (
     "This file is not a photo we can read. "
-    "Please upload a JPEG, PNG, HEIC, WebP, GIF, BMP or TIFF image."
+    "Please upload a JPEG, PNG, HEIC, WebP or GIF image."
 )
+_REFUSED_FORMAT = (
+    "%s files are not accepted. Please save the photo as a JPEG or PNG and upload that."
+)
+_TOO_MANY_SCANS = (
+    "This JPEG is built in an unusual way (%d scans) that would take too long "
+    "to process. Please save it again as a regular JPEG and upload that."
+)
+# The first bytes of formats we refuse by name, so the message can name them.
+_REFUSED_SIGNATURES = {b"II*\0": "TIFF", b"MM\0*": "TIFF", b"BM": "BMP"}
 _DAMAGED = "This photo file is damaged or incomplete, so it could not be read."
 
 
@@ -100,9 +116,17 @@ def inspect_image(fp: IO[bytes]) -> ImageInfo:
         if fp.tell() == 0:
             raise ImageRejected(_EMPTY)
         fp.seek(0)
+        head = fp.read(4)
+        for signature, name in _REFUSED_SIGNATURES.items():
+            if head.startswith(signature):
+                raise ImageRejected(_REFUSED_FORMAT % name)
+        fp.seek(0)
         with _open(fp) as im:
             _check_pixels(im)
-            return ImageInfo(_format_of(im), im.width, im.height)
+            info = ImageInfo(_format_of(im), im.width, im.height)
+        if info.format == "JPEG":
+            _check_scans(fp)
+        return info
     finally:
         fp.seek(0)
 
@@ -135,6 +159,20 @@ def _open(fp: IO[bytes]) -> Image.Image:
         raise ImageRejected(_too_many_pixels()) from exc
     except (UnidentifiedImageError, *_DECODE_ERRORS) as exc:
         raise ImageRejected(_NOT_AN_IMAGE) from exc
+
+
+def _check_scans(fp: IO[bytes]) -> None:
+    """Count the JPEG's start-of-scan markers without decoding anything.
+
+    Inside compressed data a 0xFF byte is always followed by 0x00 or a restart
+    marker, so FF DA is a scan (or one of an embedded thumbnail's few)."""
+    fp.seek(0)
+    scans, tail = 0, b""
+    while chunk := fp.read(_CHUNK):
+        scans += (tail + chunk).count(b"\xff\xda")
+        tail = chunk[-1:] if chunk[-1:] == b"\xff" else b""
+        if scans > MAX_JPEG_SCANS:
+            raise ImageRejected(_TOO_MANY_SCANS % scans)
 
 
 def _check_pixels(im: Image.Image) -> None:
@@ -180,7 +218,6 @@ def _decode_within(im: Image.Image, box: int) -> Image.Image:
         im.draft(None, (2 * width, 2 * height))
     icc_profile = im.info.get("icc_profile")
     im.load()
-    # Read after load(): Pillow turns a TIFF upright as it loads it, and drops its tag.
     orientation = im.getexif().get(ExifTags.Base.Orientation, 1)
     im = _shrink(im, box)
     # Turned once small: turning the full-size image would copy all of it.

@@ -166,20 +166,35 @@ def sweep_avatars() -> int:
         if profile.avatar_state == AvatarState.PROCESSING:
             if worker_alive(profile.avatar_worker):
                 continue
-        elif seen not in _missing_at_last_sweep:
-            missing.add(seen)
-            continue
-        worker = profile.avatar_worker or "none"
-        with transaction.atomic():
-            if state.requeue(profile):
-                requeued += 1
-                logger.warning(
-                    "task %s user %s: lost (worker %s), requeued as %s",
+            worker = profile.avatar_worker
+            with transaction.atomic():
+                if not state.worker_died(profile):
+                    continue
+            if profile.avatar_state == AvatarState.FAILED:
+                logger.error(
+                    "task %s user %s: worker %s died with it, %d times: failed",
                     task_id,
                     profile.pk,
                     worker,
-                    profile.avatar_task_id,
+                    profile.avatar_worker_deaths,
                 )
+                continue
+        elif seen not in _missing_at_last_sweep:
+            missing.add(seen)
+            continue
+        else:
+            worker = "none"
+            with transaction.atomic():
+                if not state.requeue(profile):
+                    continue
+        requeued += 1
+        logger.warning(
+            "task %s user %s: lost (worker %s), requeued as %s",
+            task_id,
+            profile.pk,
+            worker,
+            profile.avatar_task_id,
+        )
     _missing_at_last_sweep = missing
     return requeued
 

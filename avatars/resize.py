@@ -5,13 +5,45 @@ import logging
 import time
 import uuid
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 
-from avatars import images
+from avatars import images, sandbox
 from avatars.state import Outcome, is_current
 
 logger = logging.getLogger(__name__)
+
+LIMIT_MESSAGES = {
+    "time": (
+        "This photo takes too long to process. "
+        "Please upload another one, or the same photo saved again as a JPEG."
+    ),
+    "memory": (
+        "This photo needs too much memory to process. Please upload a smaller one."
+    ),
+    "crash": ("This photo could not be processed. Try again, or upload another one."),
+}
+
+
+def limits() -> sandbox.Limits:
+    return sandbox.Limits(
+        cpu_seconds=settings.AVATAR_DECODE_CPU_SECONDS,
+        memory_bytes=settings.AVATAR_DECODE_MEMORY_BYTES,
+        wall_seconds=settings.AVATAR_DECODE_WALL_SECONDS,
+    )
+
+
+def _source(image_name: str) -> str | bytes:
+    """What the decoding child reads: the file's path on local disk (it opens the
+    file itself), else its bytes (object storage)."""
+    storage = storages["uploads"]
+    try:
+        return storage.path(image_name)
+    except NotImplementedError:
+        with storage.open(image_name) as original:
+            data: bytes = original.read()
+            return data
 
 
 def make_avatar(profile_id: int, image_name: str, task_id: str) -> Outcome | None:
@@ -30,11 +62,18 @@ def make_avatar(profile_id: int, image_name: str, task_id: str) -> Outcome | Non
         return None
     started = time.monotonic()
     try:
-        with storages["uploads"].open(image_name) as original:
-            thumbnail_2x, thumbnail = images.make_thumbnails(original)
+        made = sandbox.make_thumbnails(
+            _source(image_name),
+            limits(),
+            still_wanted=lambda: is_current(profile_id, image_name, task_id),
+            on_start=lambda pid: logger.info("%s decoding in child %d", log, pid),
+        )
     except images.ImageRejected as exc:
         logger.info("%s photo refused: %s", log, exc)
         return {"image": image_name, "error": exc.message}
+    except sandbox.LimitExceeded as exc:
+        logger.warning("%s photo stopped: %s", log, exc)
+        return {"image": image_name, "error": LIMIT_MESSAGES[exc.kind]}
     except FileNotFoundError:
         if not is_current(profile_id, image_name, task_id):
             logger.info("%s dropped, the photo was replaced", log)
@@ -44,6 +83,10 @@ def make_avatar(profile_id: int, image_name: str, task_id: str) -> Outcome | Non
             "image": image_name,
             "error": "Your photo's file was lost. Please upload it again.",
         }
+    if made is None:
+        logger.info("%s stopped, the photo was replaced", log)
+        return None
+    thumbnail_2x, thumbnail = made
     media = storages["default"]
     stem = f"avatars/{uuid.uuid4().hex}"
     outcome = {

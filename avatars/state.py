@@ -14,6 +14,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -25,6 +26,10 @@ from registration.models import PENDING_STATES, AvatarState, Profile
 
 logger = logging.getLogger(__name__)
 
+WORKER_DIED = (
+    "This photo stopped our photo processor several times, so we gave up on it. "
+    "Try again, or upload another one."
+)
 UNEXPECTED_FAILURE = (
     "Something went wrong while processing your photo. "
     "Try again, or upload another one."
@@ -64,7 +69,7 @@ def photo_changed(profile: Profile) -> None:
     profile._stored_image_name = profile.image.name or ""
     no_thumbnails = {"thumbnail": "", "thumbnail_2x": ""}
     if profile.image:
-        queue_resize(profile, **no_thumbnails)
+        queue_resize(profile, avatar_worker_deaths=0, **no_thumbnails)
     else:
         update_where(profile, {**no_thumbnails, "avatar_state": AvatarState.NONE})
 
@@ -102,7 +107,9 @@ def retry(profile: Profile) -> bool:
     """Queue the same photo again after a failure ("Try again")."""
     if profile.avatar_state != AvatarState.FAILED or not profile.image:
         return False
-    return queue_resize(profile, replacing_task=profile.avatar_task_id)
+    return queue_resize(
+        profile, replacing_task=profile.avatar_task_id, avatar_worker_deaths=0
+    )
 
 
 def requeue(profile: Profile) -> bool:
@@ -110,6 +117,27 @@ def requeue(profile: Profile) -> bool:
     if not profile.image:
         return False
     return queue_resize(profile, replacing_task=profile.avatar_task_id)
+
+
+def worker_died(profile: Profile) -> bool:
+    """The worker that was processing the photo is gone: queue it again, or, if
+    workers keep dying with it (a decoder crash, the machine running out of
+    memory), fail it for good. The original stays, so "Try again" is offered."""
+    deaths = profile.avatar_worker_deaths + 1
+    if deaths < settings.AVATAR_MAX_WORKER_DEATHS:
+        return queue_resize(
+            profile,
+            replacing_task=profile.avatar_task_id,
+            avatar_worker_deaths=deaths,
+        )
+    changes = {
+        "avatar_state": AvatarState.FAILED,
+        "avatar_error": WORKER_DIED,
+        "avatar_worker_deaths": deaths,
+        "avatar_worker": "",
+        "avatar_finished_at": timezone.now(),
+    }
+    return update_where(profile, changes, avatar_task_id=profile.avatar_task_id)
 
 
 def mark_processing(profile_id: int, task_id: str, worker: str) -> datetime | None:

@@ -13,7 +13,7 @@ from huey.api import Task
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task, on_startup, signal
 from huey.signals import SIGNAL_EXECUTING, SIGNAL_INTERRUPTED, SIGNAL_RETRYING
 
-from avatars import recovery, resize, state
+from avatars import recovery, resize, sandbox, state
 
 logger = logging.getLogger(__name__)
 
@@ -99,8 +99,10 @@ def requeue_interrupted_resize(signal_name: str, task: Task) -> None:
 
 
 @on_startup()
-def start_life_signs() -> None:
+def start_worker_thread() -> None:
     recovery.start_life_signs()
+    # A decoding child ready for this thread's first photo.
+    sandbox.prestart()
 
 
 @db_periodic_task(crontab(minute="17"))

@@ -347,6 +347,15 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
 
+# Each photo is decoded in a child process with these hard limits (avatars.sandbox):
+# a 12 MP photo needs about 0.1 s and 30 MB, the largest we accept a few seconds
+# and 250 MB. A photo that hits one fails with a message; it is not retried.
+AVATAR_DECODE_CPU_SECONDS = 10
+AVATAR_DECODE_MEMORY_BYTES = 512 * 1024 * 1024
+AVATAR_DECODE_WALL_SECONDS = 20.0
+# A photo in flight when its worker died this many times fails ("Try again" stays).
+AVATAR_MAX_WORKER_DEATHS = 3
+
 # Transient failures (I/O, a locked database) are retried after 1, 2, 4 s.
 AVATAR_RETRIES = 3
 AVATAR_RETRY_DELAY = 1.0

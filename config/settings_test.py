@@ -41,6 +41,10 @@ AVATAR_RETRY_DELAY = 0.1
 AVATAR_HEARTBEAT_SECONDS = 0.2
 AVATAR_WORKER_TIMEOUT_SECONDS = 2
 AVATAR_SWEEP_SECONDS = 1
+# Small decode limits, so hostile files hit them within seconds.
+AVATAR_DECODE_CPU_SECONDS = int(os.environ.get("AVATARS_TEST_DECODE_SECONDS", "2"))
+AVATAR_DECODE_MEMORY_BYTES = 128 * 1024 * 1024
+AVATAR_DECODE_WALL_SECONDS = float(AVATAR_DECODE_CPU_SECONDS * 2)
 
 # The suite signs up dozens of users from 127.0.0.1 in one test; the limits
 # themselves are tested with their own values.

@@ -81,6 +81,9 @@ class Profile(models.Model):
     avatar_task_id = models.CharField(max_length=36, blank=True)
     avatar_error = models.CharField(max_length=300, blank=True)
     avatar_attempts = models.PositiveSmallIntegerField(default=0)
+    avatar_worker_deaths = models.PositiveSmallIntegerField(
+        default=0, help_text="Workers that died with this photo in flight."
+    )
     avatar_worker = models.CharField(
         max_length=200, blank=True, help_text="The consumer running the task."
     )

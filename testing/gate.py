@@ -50,14 +50,15 @@ class GateConfig(AppConfig):
     def ready(self) -> None:
         from huey.contrib.djhuey import HUEY
 
-        from avatars import images
+        from avatars import sandbox
 
         HUEY.pre_execute(name="remember_task")(remember_task)
-        make_thumbnails = images.make_thumbnails
+        make_thumbnails = sandbox.make_thumbnails
 
-        def make_thumbnails_at_gate(fp):
+        # In the worker thread, before the photo goes to its decoding child.
+        def make_thumbnails_at_gate(*args, **kwargs):
             hold_at_gate()
             fail_if_asked()
-            return make_thumbnails(fp)
+            return make_thumbnails(*args, **kwargs)
 
-        images.make_thumbnails = make_thumbnails_at_gate
+        sandbox.make_thumbnails = make_thumbnails_at_gate

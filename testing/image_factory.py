@@ -201,6 +201,54 @@ def bomb_png_bytes(width: int = 30000, height: int = 30000) -> bytes:
     )
 
 
+def scan_bomb_jpeg_bytes(
+    size: tuple[int, int] = (4000, 3000), scans: int = 1500
+) -> bytes:
+    """A progressive JPEG whose last scan is repeated `scans` times.
+
+    libjpeg only warns about the repeats and processes each one over the whole
+    image: a small file that takes seconds to decode.
+    """
+    data = encode(Image.new("RGB", size, (200, 90, 40)), "JPEG", progressive=True)
+    last_scan = data.rindex(b"\xff\xda")
+    repeated = data[last_scan:-2]  # from the last SOS up to EOI
+    return data[:-2] + repeated * scans + b"\xff\xd9"
+
+
+def memory_bomb_png_bytes(size: tuple[int, int] = (6000, 6000)) -> bytes:
+    """A real RGBA PNG, small on disk, that decodes to 4 bytes a pixel."""
+    return encode(Image.new("RGBA", size, (10, 20, 30, 255)), "PNG", compress_level=1)
+
+
+def tag_bomb_tiff_bytes(values: int = 250_000) -> bytes:
+    """A 1x1 TIFF whose one rational tag holds `values` values."""
+    entries = [
+        (256, 3, 1, 1),  # ImageWidth
+        (257, 3, 1, 1),  # ImageLength
+        (282, 5, values, 8 + 2 + 12 * 3 + 4),  # XResolution: rationals, far away
+    ]
+    ifd = struct.pack("<H", len(entries))
+    ifd += b"".join(struct.pack("<HHII", *entry) for entry in entries)
+    return b"II*\0" + struct.pack("<I", 8) + ifd + b"\0\0\0\0" + b"\1" * 8 * values
+
+
+def rle_bmp_bytes(size: tuple[int, int] = (2048, 2048)) -> bytes:
+    """A few KB of 8-bit RLE BMP declaring millions of pixels, made of escapes
+    (Pillow decodes RLE BMPs in Python, one escape at a time)."""
+    width, height = size
+    # Each "delta" escape (00 02 dx dy) moves 255 pixels along for 4 bytes.
+    pixels = b"\0\x02\xff\0" * (width * height // 255 // 64) + b"\0\x01"
+    palette = b"\0\0\0\0" * 256
+    header_size = 14 + 40 + len(palette)
+    info = struct.pack(
+        "<IiiHHIIiiII", 40, width, height, 1, 8, 1, len(pixels), 0, 0, 256, 0
+    )
+    file_header = struct.pack(
+        "<2sIHHI", b"BM", header_size + len(pixels), 0, 0, header_size
+    )
+    return file_header + info + palette + pixels
+
+
 def jpeg_header_bytes(width: int, height: int, *, progressive: bool = False) -> bytes:
     """The markers Pillow reads to identify a JPEG, with no image data."""
     start_of_frame = struct.pack(

@@ -2,6 +2,7 @@
 
 import io
 import logging
+import os
 import re
 import signal
 import threading
@@ -12,12 +13,14 @@ import uuid
 from collections.abc import Callable
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.test import Client
 from huey.contrib.djhuey import HUEY
 
 from avatars import state
 from avatars.tests.test_tasks import HTMX, avatar_fragment, signup, state_of
-from registration.models import Profile
+from registration.models import Profile, User
 from testing import image_factory
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -251,3 +254,85 @@ def test_thirty_parallel_signups_all_finish(live_server, start_consumer, caplog)
     assert Profile.objects.filter(avatar_state="ready").count() == 30
     assert "database is locked" not in caplog.text + consumer.output
     assert "Traceback" not in consumer.output
+
+
+def save_photo_unchecked(username: str, data: bytes) -> Profile:
+    """A photo that never went through the form's checks: what the worker must
+    survive even if a file slips past them."""
+    user = User.objects.create_user(username, f"{username}@example.com", "x")
+    with transaction.atomic():
+        user.profile.image = SimpleUploadedFile("photo", data)
+        user.profile.save()
+    return Profile.objects.get(pk=user.pk)
+
+
+def outcome_of(profile: Profile) -> Profile:
+    return state.refresh(Profile.objects.get(pk=profile.pk))
+
+
+def test_hostile_photos_fail_within_limits_and_other_photos_go_on(
+    start_consumer, photo
+):
+    slow = save_photo_unchecked("sly", image_factory.scan_bomb_jpeg_bytes())
+    large = save_photo_unchecked("max", image_factory.memory_bomb_png_bytes())
+    client = Client()
+    signup(client, "nia", photo)  # queued behind both
+    consumer = start_consumer()
+
+    wait_until(shows(client, "ready"))
+    # When it turned ready, each hostile photo was still being decoded under its
+    # limits or had already been stopped by them.
+    wait_until(lambda: not outcome_of(slow).avatar_pending)
+    wait_until(lambda: not outcome_of(large).avatar_pending)
+
+    slow, large = outcome_of(slow), outcome_of(large)
+    assert slow.avatar_state == "failed"
+    assert slow.avatar_error.startswith("This photo takes too long to process.")
+    assert large.avatar_state == "failed"
+    assert large.avatar_error.startswith("This photo needs too much memory")
+    assert slow.image and large.image  # kept: "Try again" is still offered
+    assert consumer.process.poll() is None
+    assert "Traceback" not in consumer.output
+
+
+def test_a_replaced_photo_has_its_decode_stopped(start_consumer, photo):
+    profile = save_photo_unchecked("rex", image_factory.scan_bomb_jpeg_bytes())
+    consumer = start_consumer(AVATARS_TEST_DECODE_SECONDS="600")
+    wait_until(lambda: "decoding in child" in consumer.output)
+    child = int(re.search(r"decoding in child (\d+)", consumer.output).group(1))
+
+    with transaction.atomic():
+        profile.image = SimpleUploadedFile("new.jpg", photo)
+        profile.save()
+
+    wait_until(lambda: "stopped, the photo was replaced" in consumer.output)
+    wait_until(lambda: outcome_of(profile).avatar_state == "ready")
+    with pytest.raises(ProcessLookupError):
+        os.kill(child, 0)
+    assert "takes too long" not in consumer.output
+
+
+def test_a_photo_whose_worker_died_three_times_fails_then_try_again_works(
+    start_consumer, gate, photo
+):
+    client = Client()
+    profile = signup(client, "ike", photo)
+    for _ in range(3):
+        doomed = start_consumer(AVATARS_TEST_GATE=str(gate.path))
+        assert gate.wait_for_task()
+        doomed.process.kill()
+        doomed.process.wait()
+        gate.release()
+
+    start_consumer()
+    wait_until(shows(client, "failed"))
+    failed = avatar_fragment(client)
+    assert "stopped our photo processor several times" in failed
+    assert "Try again" in failed
+    profile.refresh_from_db()
+    assert profile.avatar_worker_deaths == 3
+
+    client.post("/profile/avatar/retry/", **HTMX)
+    wait_until(shows(client, "ready"))
+    profile.refresh_from_db()
+    assert profile.avatar_worker_deaths == 0

@@ -150,3 +150,24 @@ def test_database_refuses_emails_differing_only_in_case():
 def test_photos_people_really_upload_are_accepted(make, name):
     form = RegistrationForm(signup_data(), {"image": upload(make(), name, "")})
     assert form.is_valid(), form.errors
+
+
+@pytest.mark.parametrize(
+    ("make", "says"),
+    [
+        (image_factory.scan_bomb_jpeg_bytes, "scans"),
+        (image_factory.tag_bomb_tiff_bytes, "TIFF files are not accepted"),
+        (image_factory.rle_bmp_bytes, "BMP files are not accepted"),
+    ],
+    ids=["scan bomb", "TIFF tag bomb", "RLE BMP"],
+)
+def test_hostile_files_are_refused_at_the_form_with_a_reason(client, make, says):
+    response = client.post(
+        "/register/",
+        {**signup_data(), "image": upload(make(), "IMG_0001.JPG")},
+        HTTP_HX_REQUEST="true",
+    )
+
+    assert response.status_code == 200
+    assert says in response.content.decode()
+    assert not User.objects.exists()
