@@ -2,6 +2,7 @@
 
 import io
 import re
+import time
 import urllib.error
 import urllib.request
 from types import SimpleNamespace
@@ -164,7 +165,7 @@ def test_newer_photo_wins_whichever_task_finishes_first(
 ):
     client = Client()
     old = signup(client, "vera", image_factory.jpeg_bytes(size=(800, 600)))
-    start_consumer(AVATARS_TEST_GATE=str(gate.path))
+    consumer = start_consumer(AVATARS_TEST_GATE=str(gate.path))
     assert gate.wait_for_task() == old.avatar_task_id
     new = replace_photo(client, image_factory.jpeg_bytes(size=(600, 800)))
     assert gate.wait_for_task() == new.avatar_task_id
@@ -173,6 +174,13 @@ def test_newer_photo_wins_whichever_task_finishes_first(
     for profile in order:
         gate.release(profile.avatar_task_id)
     wait_for_outcome(new)
+    # The old task stores nothing, so its end is known from the worker's log:
+    # until then it may still be removing the thumbnails it wrote.
+    finished = re.compile(rf"{old.avatar_task_id} \d+ retries executed")
+    deadline = time.monotonic() + 30
+    while not finished.search(consumer.output):
+        assert time.monotonic() < deadline, consumer.output
+        time.sleep(0.05)
 
     html = avatar_fragment(client)
     assert state_of(html) == "ready"
