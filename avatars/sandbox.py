@@ -2,20 +2,25 @@
 
 Pillow's decoders run on whatever a stranger uploads, so a crafted file can cost
 minutes of CPU or gigabytes of memory. Each decode therefore runs in a child
-process of its own that sets its own limits: CPU seconds (RLIMIT_CPU, which
-counts from the child's start, so one job per child), memory (RLIMIT_DATA: the
-heap and anonymous mappings actually requested, where RLIMIT_AS would also count
+process that sets its own limits for every job it takes: CPU seconds
+(RLIMIT_CPU, which counts over the process's whole life, so each job's limit is
+what the child has used so far plus the allowance), memory (RLIMIT_DATA: the heap
+and anonymous mappings actually requested, where RLIMIT_AS would also count
 reserved address space) and, watched from the parent, wall-clock time. A child
 that hits a limit dies or is killed; the consumer and its other threads go on.
 
 Children come from multiprocessing's forkserver: a single-threaded server with
-Pillow already imported, started once by fork+exec. Forking the consumer itself
-would copy a process with running threads and their locks. A child is started
-ahead of time (a spare), so a job pays only for sending its request; the next
-spare is started while the current job decodes.
+Pillow already imported and warmed up (sandbox_preload), started once by
+fork+exec. Forking the consumer itself would copy a process with running threads
+and their locks. A child serves one job after another, so a photo pays only for
+sending its request; a child that hit a limit, ran out of memory, was stopped
+or has served JOBS_PER_CHILD photos is never given another, and a fresh one is
+started in its place. The limits bound what any one photo can cost; they do not
+contain a decoder exploit (that would take seccomp or a separate user).
 """
 
 import io
+import math
 import multiprocessing
 import os
 import resource
@@ -51,9 +56,19 @@ class LimitExceeded(Exception):
         self.kind = kind  # "time", "memory" or "crash"
 
 
-# Spares: children waiting for their one job, with the parent's end of their pipe.
-_spares: list[tuple[BaseProcess, Connection]] = []
-_spares_lock = threading.Lock()
+JOBS_PER_CHILD = 100
+
+
+@dataclass
+class _Child:
+    process: BaseProcess
+    connection: Connection
+    jobs: int = 0
+
+
+# Children waiting for a job.
+_idle: list[_Child] = []
+_idle_lock = threading.Lock()
 
 
 def warm_up() -> None:
@@ -66,29 +81,44 @@ def warm_up() -> None:
     images.make_thumbnails(buffer)
 
 
-def _start_child() -> tuple[BaseProcess, Connection]:
+def _start_child() -> _Child:
     parent_end, child_end = _context.Pipe()
-    child = _context.Process(target=_serve_one_job, args=(child_end,), daemon=True)
-    child.start()
+    process = _context.Process(target=_serve_jobs, args=(child_end,), daemon=True)
+    process.start()
     child_end.close()
-    return child, parent_end
+    return _Child(process, parent_end)
 
 
 def prestart() -> None:
-    """Have one more spare child ready (each worker thread asks once)."""
-    spare = _start_child()
-    with _spares_lock:
-        _spares.append(spare)
+    """Have one more child waiting for a job (each worker thread asks once)."""
+    child = _start_child()
+    with _idle_lock:
+        _idle.append(child)
 
 
-def _take_child() -> tuple[BaseProcess, Connection]:
-    with _spares_lock:
-        while _spares:
-            child, connection = _spares.pop()
-            if child.is_alive():
-                return child, connection
-            connection.close()
+def idle_children() -> int:
+    """How many children wait for a job (for the benchmark)."""
+    with _idle_lock:
+        return len(_idle)
+
+
+def _take_child() -> _Child:
+    with _idle_lock:
+        while _idle:
+            child = _idle.pop()
+            if child.process.is_alive():
+                return child
+            child.connection.close()
     return _start_child()
+
+
+def _retire(child: _Child) -> None:
+    child.connection.close()
+    if child.process.is_alive():
+        child.process.kill()
+    child.process.join()
+    # Its replacement starts while this thread goes on with the outcome.
+    threading.Thread(target=prestart, name="sandbox-prestart", daemon=True).start()
 
 
 def make_thumbnails(
@@ -105,30 +135,32 @@ def make_thumbnails(
     seconds): the child is killed. Raises images.ImageRejected as make_thumbnails
     does, FileNotFoundError for a missing path, and LimitExceeded.
     """
-    child, connection = _take_child()
+    child = _take_child()
+    reusable = False
     try:
-        connection.send((source, limits))
-        threading.Thread(target=prestart, daemon=True).start()
-        if child.pid is not None:
-            on_start(child.pid)
+        child.connection.send((source, limits))
+        child.jobs += 1
+        if child.process.pid is not None:
+            on_start(child.process.pid)
         deadline = time.monotonic() + limits.wall_seconds
-        while not connection.poll(min(check_every, deadline - time.monotonic())):
+        while not child.connection.poll(min(check_every, deadline - time.monotonic())):
             if time.monotonic() >= deadline:
-                raise LimitExceeded(
-                    "time", f"over {limits.wall_seconds:g} s of wall time"
-                )
+                wall = limits.wall_seconds
+                raise LimitExceeded("time", f"over {wall:g} s of wall time")
             if not still_wanted():
                 return None
         try:
-            kind, value = connection.recv()
-        except EOFError:
-            child.join()
-            raise _death(child.exitcode, limits) from None
+            kind, value = child.connection.recv()
+        except (EOFError, ConnectionResetError):  # it died
+            child.process.join()
+            raise _death(child.process.exitcode, limits) from None
+        reusable = kind != "memory" and child.jobs < JOBS_PER_CHILD
     finally:
-        connection.close()
-        if child.is_alive():
-            child.kill()
-        child.join()
+        if reusable:
+            with _idle_lock:
+                _idle.append(child)
+        else:
+            _retire(child)
     if kind == "thumbnails":
         large, small = value
         return large, small
@@ -140,43 +172,56 @@ def make_thumbnails(
 
 
 def _death(exitcode: int | None, limits: Limits) -> LimitExceeded:
-    if exitcode in (-signal.SIGXCPU, -signal.SIGKILL):
+    if exitcode == -signal.SIGXCPU:
         return LimitExceeded("time", f"over {limits.cpu_seconds} s of CPU")
     return LimitExceeded("crash", f"the decoder died (exit code {exitcode})")
 
 
-def _serve_one_job(connection: Connection) -> None:
-    """In the child: wait for one job, set its limits, do it, answer, exit."""
+def _serve_jobs(connection: Connection) -> None:
+    """In the child: take jobs one at a time, each under its own limits."""
     # Out of the consumer's process group: a Ctrl-C or a platform's SIGTERM to
     # the group must not look like a photo that crashed the decoder. The
     # consumer stops its children itself (and multiprocessing at exit).
     os.setsid()
-    try:
-        source, limits = connection.recv()
-    except EOFError:  # the consumer went away before giving a job
-        return
-    used = resource.getrusage(resource.RUSAGE_SELF)
-    cpu = int(used.ru_utime + used.ru_stime) + limits.cpu_seconds
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-    resource.setrlimit(resource.RLIMIT_DATA, (limits.memory_bytes,) * 2)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    answer: tuple[str, Any]
-    try:
-        with _open(source) as fp:
-            answer = ("thumbnails", images.make_thumbnails(fp))
-    except images.ImageRejected as exc:
-        if isinstance(exc.__cause__, MemoryError):
-            answer = ("memory", f"over {limits.memory_bytes // 2**20} MB")
-        else:
-            answer = ("rejected", exc.message)
-    except MemoryError:
-        answer = ("memory", f"over {limits.memory_bytes // 2**20} MB")
-    except FileNotFoundError as exc:
-        answer = ("missing", str(exc))
-    connection.send(answer)
-    connection.close()
+    while True:
+        try:
+            source, limits = connection.recv()
+        except EOFError:  # retired, or the consumer went away
+            break
+        _set_limits(limits)
+        connection.send(_job(source, limits))
     # Skip interpreter teardown: nothing is left to flush, and it costs time.
     os._exit(0)
+
+
+def _set_limits(limits: Limits) -> None:
+    """Only soft limits: a hard one could never be raised again for a later job.
+    Past the soft CPU limit the kernel sends SIGXCPU, which ends the process."""
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = math.ceil(used.ru_utime + used.ru_stime) + limits.cpu_seconds
+    for limit, value in (
+        (resource.RLIMIT_CPU, cpu),
+        (resource.RLIMIT_DATA, limits.memory_bytes),
+    ):
+        _, hard = resource.getrlimit(limit)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        resource.setrlimit(limit, (value, hard))
+
+
+def _job(source: str | bytes, limits: Limits) -> tuple[str, Any]:
+    try:
+        with _open(source) as fp:
+            return "thumbnails", images.make_thumbnails(fp)
+    except images.ImageRejected as exc:
+        if isinstance(exc.__cause__, MemoryError):
+            return "memory", f"over {limits.memory_bytes // 2**20} MB"
+        return "rejected", exc.message
+    except MemoryError:
+        return "memory", f"over {limits.memory_bytes // 2**20} MB"
+    except FileNotFoundError as exc:
+        return "missing", str(exc)
 
 
 def _open(source: str | bytes) -> IO[bytes]:

@@ -1,8 +1,10 @@
 """The decoding child and its limits, driven directly (no Django, no consumer)."""
 
+import contextlib
 import io
 import os
 import signal
+import threading
 
 import pytest
 
@@ -103,3 +105,21 @@ def test_a_decode_nobody_wants_any_more_is_killed():
     assert made is None
     with pytest.raises(ProcessLookupError):
         os.kill(children[0], 0)
+
+
+def test_a_child_serves_photo_after_photo_but_none_after_hitting_a_limit():
+    photo = image_factory.photo_jpeg_bytes((800, 600))
+    children: list[int] = []
+    for thread in threading.enumerate():  # replacements of earlier tests' children
+        if thread.name == "sandbox-prestart":
+            thread.join()
+
+    for data in (photo, photo, image_factory.memory_bomb_png_bytes(), photo):
+        with contextlib.suppress(sandbox.LimitExceeded):
+            sandbox.make_thumbnails(data, LIMITS, on_start=children.append)
+
+    first, second, bomb, after = children
+    assert first == second == bomb  # each job under limits of its own
+    assert after != bomb
+    with pytest.raises(ProcessLookupError):
+        os.kill(bomb, 0)
