@@ -7,35 +7,26 @@ from avatars import state
 from registration.models import Profile
 
 
+# The pipeline's own fields: listed, and never edited by hand (state.py writes them).
+PIPELINE_FIELDS = [
+    "avatar_state",
+    "avatar_attempts",
+    "avatar_worker_deaths",
+    "avatar_error",
+    "avatar_task_id",
+    "avatar_worker",
+    "avatar_queued_at",
+    "avatar_started_at",
+    "avatar_finished_at",
+]
+
+
 @admin.register(Profile)
 class ProfileAdmin(admin.ModelAdmin[Profile]):
-    list_display = [
-        "user",
-        "avatar_state",
-        "avatar_attempts",
-        "avatar_worker_deaths",
-        "avatar_error",
-        "avatar_task_id",
-        "avatar_worker",
-        "avatar_queued_at",
-        "avatar_started_at",
-        "avatar_finished_at",
-    ]
+    list_display = ["user", *PIPELINE_FIELDS]
     list_filter = ["avatar_state"]
     search_fields = ["user__username", "user__email", "avatar_task_id"]
-    readonly_fields = [
-        "avatar_state",
-        "avatar_attempts",
-        "avatar_worker_deaths",
-        "avatar_error",
-        "avatar_task_id",
-        "avatar_worker",
-        "thumbnail",
-        "thumbnail_2x",
-        "avatar_queued_at",
-        "avatar_started_at",
-        "avatar_finished_at",
-    ]
+    readonly_fields = [*PIPELINE_FIELDS, "thumbnail", "thumbnail_2x"]
     actions = ["requeue_photos"]
 
     def get_object(
