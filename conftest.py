@@ -33,8 +33,13 @@ WSGIServer.request_queue_size = 128
 
 
 def pytest_sessionfinish(session, exitstatus) -> None:
+    from huey.contrib.djhuey import HUEY
+
     test_dir = os.environ.get("AVATARS_TEST_DATA_DIR")
     gc.collect()  # close abandoned temporary uploads before their folder goes
+    # huey's stats recorder writes its last events at exit, into that folder.
+    if stats := getattr(HUEY, "_stats", None):
+        stats.close()
     if test_dir and Path(test_dir).name.startswith("avatars-test-"):
         shutil.rmtree(test_dir, ignore_errors=True)
 

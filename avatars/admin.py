@@ -6,7 +6,6 @@ from django.http import HttpRequest
 from avatars import state
 from registration.models import Profile
 
-
 # The pipeline's own fields: listed, and never edited by hand (state.py writes them).
 PIPELINE_FIELDS = [
     "avatar_state",
