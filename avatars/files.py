@@ -1,19 +1,34 @@
-"""Where a photo's bytes live: atomic writes, the size-limited upload handler,
-and removal once the change that orphaned a file has committed."""
+"""Where a photo's bytes live: the request's size limits, uploads spooled to disk
+and removed when their request ends, atomic writes, and removal once the change
+that orphaned a file has committed."""
 
 import errno
 import io
+import logging
 import os
 import tempfile
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.files.base import File
 from django.core.files.storage import FileSystemStorage, storages
 from django.core.files.uploadedfile import UploadedFile
-from django.core.files.uploadhandler import FileUploadHandler
+from django.core.files.uploadhandler import (
+    FileUploadHandler,
+    TemporaryFileUploadHandler,
+)
 from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+logger = logging.getLogger(__name__)
+
+# Spooled uploads older than this belong to no request still running.
+STALE_UPLOAD_SECONDS = 3600
 
 
 class AtomicFileSystemStorage(FileSystemStorage):
@@ -114,3 +129,73 @@ def delete_files_on_commit(
 def _delete_files(doomed: list[tuple[str, str]]) -> None:
     for alias, name in doomed:
         storages[alias].delete(name)
+
+
+class UploadLimitsMiddleware:
+    """A request body over AVATAR_MAX_REQUEST_BYTES is refused before any byte
+    of it is read; whatever a request spooled to disk is removed when it ends,
+    however it ends (a form error, an oversized file, a client that went away).
+
+    Nothing reads the body before the view runs (CSRF reads the form in
+    process_view), so the check holds wherever this sits in MIDDLEWARE.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > settings.AVATAR_MAX_REQUEST_BYTES:
+            limit = settings.AVATAR_MAX_UPLOAD_BYTES // 2**20
+            return render(request, "413.html", {"limit": limit}, status=413)
+        request.spooled_uploads = []  # type: ignore[attr-defined]
+        try:
+            return self.get_response(request)
+        finally:
+            for upload in request.spooled_uploads:  # type: ignore[attr-defined]
+                upload.close()  # a closed temporary file is deleted
+
+
+class SpooledUploadHandler(TemporaryFileUploadHandler):
+    """Django's handler for large uploads, telling the request what it spooled
+    (UploadLimitsMiddleware closes it), and clearing what killed processes left."""
+
+    def new_file(self, *args: Any, **kwargs: Any) -> None:
+        super().new_file(*args, **kwargs)
+        spooled = getattr(self.request, "spooled_uploads", None)
+        if spooled is not None:
+            spooled.append(self.file)
+        remove_stale_uploads_now_and_then()
+
+
+def remove_stale_uploads(folder: Path, older_than: float = STALE_UPLOAD_SECONDS) -> int:
+    """Delete spooled uploads older than `older_than` seconds: left behind by a
+    process that was killed mid-request. Runs at start-up and now and then."""
+    cutoff = time.time() - older_than
+    removed = 0
+    for entry in os.scandir(folder):
+        try:
+            if entry.is_file() and entry.stat().st_mtime < cutoff:
+                os.unlink(entry.path)
+                removed += 1
+        except FileNotFoundError:  # another process got there first
+            pass
+    if removed:
+        logger.info("removed %d stale spooled uploads from %s", removed, folder)
+    return removed
+
+
+_last_removal = {"at": float("-inf")}
+_removal_lock = threading.Lock()
+
+
+def remove_stale_uploads_now_and_then() -> None:
+    """remove_stale_uploads, at most every ten minutes in this process."""
+    with _removal_lock:
+        if time.monotonic() - _last_removal["at"] < 600:
+            return
+        _last_removal["at"] = time.monotonic()
+    remove_stale_uploads(Path(settings.FILE_UPLOAD_TEMP_DIR))

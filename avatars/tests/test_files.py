@@ -1,11 +1,12 @@
 import os
+import time
 
 import pytest
 from django.core.files.base import ContentFile, File
 from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 
-from avatars.files import AtomicFileSystemStorage
+from avatars.files import AtomicFileSystemStorage, remove_stale_uploads
 from registration.models import User
 
 
@@ -89,3 +90,84 @@ def test_oversized_upload_is_cut_off_while_it_streams(client, settings, monkeypa
     )
     assert sum(written) <= settings.AVATAR_MAX_UPLOAD_BYTES
     assert not User.objects.exists()
+
+
+def spooled_files(settings) -> list[str]:
+    return os.listdir(settings.FILE_UPLOAD_TEMP_DIR)
+
+
+def signup_fields(**extra) -> dict:
+    return {
+        "username": "uma",
+        "email": "uma@example.com",
+        "password": "correct horse battery",
+        **extra,
+    }
+
+
+@pytest.mark.django_db
+def test_a_spooled_upload_is_deleted_when_its_request_ends(client, settings):
+    settings.AVATAR_MAX_UPLOAD_BYTES = 3 * 1024 * 1024
+    over = b"\xff\xd8\xff\xe0" + b"\0" * (4 * 1024 * 1024)  # spooled, then refused
+    not_a_photo = b"GIF89a" + b"\0" * (3 * 1024 * 1024 - 6)  # spooled, then refused
+
+    for body in (over, not_a_photo):
+        client.post(
+            "/register/",
+            signup_fields(image=SimpleUploadedFile("big.jpg", body, "image/jpeg")),
+            HTTP_HX_REQUEST="true",
+        )
+        assert spooled_files(settings) == []
+    assert not User.objects.exists()
+
+
+class NeverRead:
+    def read(self, *args):
+        raise AssertionError("the body was read")
+
+    readline = read
+
+
+@pytest.mark.django_db
+def test_a_body_declared_over_the_limit_is_refused_unread(client, settings):
+    declared = 100 * 1024 * 1024
+
+    response = client.generic(
+        "POST",
+        "/register/",
+        b"",
+        content_type="multipart/form-data; boundary=x",
+        CONTENT_LENGTH=str(declared),
+        **{"wsgi.input": NeverRead()},
+    )
+
+    assert response.status_code == 413
+    assert "A photo can be at most 20 MB." in response.content.decode()
+    assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_form_takes_one_file(client, settings, photo_jpeg):
+    files = [
+        SimpleUploadedFile(f"{n}.jpg", photo_jpeg, "image/jpeg") for n in range(10)
+    ]
+
+    response = client.post(
+        "/register/", signup_fields(image=files), HTTP_HX_REQUEST="true"
+    )
+
+    assert response.status_code == 400
+    assert not User.objects.exists()
+    assert spooled_files(settings) == []
+
+
+def test_stale_spooled_uploads_are_removed_and_fresh_ones_kept(tmp_path):
+    stale, fresh = tmp_path / "tmpold.upload.jpg", tmp_path / "tmpnew.upload.jpg"
+    stale.write_bytes(b"x")
+    fresh.write_bytes(b"x")
+    two_hours_ago = time.time() - 7200
+    os.utime(stale, (two_hours_ago, two_hours_ago))
+
+    assert remove_stale_uploads(tmp_path) == 1
+
+    assert not stale.exists() and fresh.exists()
