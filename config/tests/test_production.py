@@ -4,68 +4,17 @@ Chromium signs up, watches the photo appear and edits the profile; any
 Content-Security-Policy violation it reports fails the test.
 """
 
-import os
-import secrets
-import subprocess
-import sys
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
 from testing import image_factory
-from testing.processes import BASE_DIR, Process, Web, Worker, procfile_command
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def production_site(tmp_path_factory) -> Iterator[str]:
-    data_dir = tmp_path_factory.mktemp("production")
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "AWS_", "DATABASE_URL", "REDIS_URL"))
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DJANGO_DEBUG="0",
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
-        DJANGO_ALLOWED_HOSTS="127.0.0.1",
-        DJANGO_SECURE_SSL_REDIRECT="0",  # plain HTTP on loopback
-        DATA_DIR=str(data_dir),
-        BIND_HOST="127.0.0.1",
-        WEB_CONCURRENCY="1",
-        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-    )
-    for command in ("migrate --noinput", "collectstatic --noinput"):
-        subprocess.run(
-            [sys.executable, "manage.py", *command.split()],
-            cwd=BASE_DIR,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-    web = Web("web", env, data_dir / "web.log")
-    processes: list[Process] = [
-        web,
-        Worker("worker", procfile_command("worker"), env, data_dir / "worker.log"),
-    ]
-    try:
-        web.wait_ready(timeout=30)
-        yield web.url
-    finally:
-        for process in processes:
-            process.stop()
-        # Shown by pytest when a test here fails.
-        for process in processes:
-            sys.stderr.write(f"--- {process.name} log ---\n{process.log_text()}")
-
-
 @pytest.fixture
 def page(browser, production_site):
-    context = browser.new_context(base_url=production_site)
+    context = browser.new_context(base_url=production_site.url)
     page = context.new_page()
     page.violations = []
     page.add_init_script(
