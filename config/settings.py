@@ -81,6 +81,8 @@ X_FRAME_OPTIONS = "DENY"
 # --- Apps and middleware -----------------------------------------------------
 
 INSTALLED_APPS = [
+    # The project package: its system checks (config.checks).
+    "config",
     "registration",
     "avatars",
     "django.contrib.admin",
@@ -111,6 +113,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "config.csp.AdminContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "avatars.files.UploadLimitsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -337,6 +340,11 @@ RATE_LIMIT_TRUST_X_FORWARDED_FOR = env_bool("DJANGO_TRUST_X_FORWARDED_FOR", Fals
 # --- Avatars -----------------------------------------------------------------
 
 AVATAR_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+# The whole request: the photo, the form's other fields and the multipart framing.
+# A request declaring more is refused before it is read (avatars.files).
+AVATAR_MAX_REQUEST_BYTES = AVATAR_MAX_UPLOAD_BYTES + 256 * 1024
+# Every form takes one file at most (Django's default is 100).
+DATA_UPLOAD_MAX_NUMBER_FILES = 1
 # Large uploads are spooled here, beside the uploads folder, so that storing one
 # is a hard link on the same file system rather than a copy.
 FILE_UPLOAD_TEMP_DIR = DATA_DIR / "tmp"
@@ -344,7 +352,7 @@ FILE_UPLOAD_TEMP_DIR.mkdir(exist_ok=True)
 FILE_UPLOAD_HANDLERS = [
     "avatars.files.SizeLimitedUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
-    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+    "avatars.files.SpooledUploadHandler",
 ]
 
 # Each photo is decoded in a child process with these hard limits (avatars.sandbox):
