@@ -2,7 +2,8 @@
 
 Sections (the issue's numbering): 1 sign-up response time, 2 the synchronous way,
 3 time to the thumbnail (HTTP and Chromium), 4 the resize alone, 5 worker
-throughput, 6 the status fragment under load, 7 thirty sign-ups at once.
+throughput, 6 the status fragment under load, 7 thirty sign-ups at once, 8 slow
+clients (the Procfile's web line against gunicorn's sync workers).
 """
 
 import argparse
@@ -22,6 +23,7 @@ from bench import photos as bench_photos
 from bench import site
 from bench.servers import (
     Web,
+    WebCommand,
     backoff_to_cap,
     base_env,
     consumer_options,
@@ -29,12 +31,13 @@ from bench.servers import (
     expand,
     option,
     prepare_data_dir,
+    sync_web_command,
 )
 from bench.stats import Report
 from testing import chromium
 from testing.processes import BASE_DIR, Process, Worker, procfile_command
 
-SECTIONS = "1234567"
+SECTIONS = "12345678"
 DEFAULT_SETTINGS = "bench.settings"
 STARTED = time.monotonic()
 
@@ -59,7 +62,7 @@ def source_version() -> str:
 
 def missing_tools(sections: str) -> list[str]:
     missing = []
-    if "6" in sections and not shutil.which("wrk"):
+    if ("6" in sections or "8" in sections) and not shutil.which("wrk"):
         missing.append("wrk (Debian: apt-get install wrk)")
     if "3" in sections and not chromium.path():
         missing.append("Chromium (Debian: apt-get install chromium, or CHROMIUM_PATH)")
@@ -123,7 +126,7 @@ def main() -> int:
 
 
 def run(report: Report, photos: dict, args: argparse.Namespace) -> None:
-    from bench import poll, ready, resize, signup, workers
+    from bench import poll, ready, resize, signup, slow, workers
 
     sections, runs = args.sections, args.runs
     if "4" in sections:
@@ -143,6 +146,11 @@ def run(report: Report, photos: dict, args: argparse.Namespace) -> None:
         progress(f"Preparing {work} (migrate, collectstatic)…")
         prepare_data_dir(ours_env)
         copy_data_dir(ours_dir, sync_dir)
+        # Section 8's two servers, each in a data folder of its own.
+        slow_dirs = {"ours": work / "slow-ours", "sync": work / "slow-sync"}
+        if "8" in sections:
+            for folder in slow_dirs.values():
+                copy_data_dir(ours_dir, folder)
 
         bench_settings = {"DJANGO_SETTINGS_MODULE": args.settings}
         ours = Web("ours", {**ours_env, **bench_settings}, ours_dir / "web.log")
@@ -200,6 +208,33 @@ def run(report: Report, photos: dict, args: argparse.Namespace) -> None:
         if "6" in sections:
             progress("6: the status fragment under load…")
             poll.fragment_throughput(report, ours, naive, runs, work)
+        if "8" in sections:
+            progress("8: slow clients, ours and gunicorn's sync workers…")
+            slow_env = {**bench_settings, "WEB_CONCURRENCY": "2"}
+            lines = {"ours": procfile_command("web"), "sync": sync_web_command()}
+            slow_webs = [
+                WebCommand(
+                    name,
+                    lines[name],
+                    {**base_env(folder, secret), **slow_env},
+                    folder / "web.log",
+                )
+                for name, folder in slow_dirs.items()
+            ]
+            processes.extend(slow_webs)
+            for web in slow_webs:
+                web.wait_ready()
+            report.meta["web_sync"] = expand(
+                lines["sync"], {**ours_env, **slow_env, "PORT": "$PORT"}
+            )
+            slow.slow_clients(
+                report,
+                *slow_webs,
+                {name: folder / "tmp" for name, folder in slow_dirs.items()},
+                photos,
+                runs,
+                work,
+            )
     except Exception:
         for process in processes:
             print(process.fail("its log when the benchmark failed"), file=sys.stderr)

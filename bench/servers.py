@@ -30,6 +30,17 @@ def worker_command(workers: int | None = None, worker_type: str | None = None) -
     return command
 
 
+def sync_web_command() -> str:
+    """The Procfile's web line with gunicorn's default sync workers: without its
+    --worker-class and --threads options, as it was before threads."""
+    command = procfile_command("web")
+    sync = re.sub(r"\s(?:--worker-class|-k)[ =]\S+", "", command)
+    sync = re.sub(r"\s--threads[ =]\S+", "", sync)
+    if sync == command:
+        raise LookupError("the Procfile's web line has no --worker-class or --threads")
+    return sync
+
+
 def consumer_options(command: str) -> dict[str, float]:
     """The polling options of a run_huey command line, with huey's defaults."""
     options = {"delay": 0.1, "backoff": 1.15, "max_delay": 10.0}
@@ -105,6 +116,16 @@ class Web(processes.Web):
     # Ready when the sign-up page, where every measurement starts, renders: it
     # needs the templates and the collected static files, which /healthz does not.
     ready_path = "/register/"
+
+
+class WebCommand(Web):
+    """A variant of the Procfile's web line, on a free loopback port."""
+
+    def __init__(self, name: str, command: str, env: dict[str, str], log: Path) -> None:
+        self.port = processes.free_port()
+        processes.Process.__init__(
+            self, name, command, {**env, "PORT": str(self.port)}, log
+        )
 
 
 def expand(command: str, env: dict[str, str]) -> str:
