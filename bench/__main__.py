@@ -7,6 +7,7 @@ clients (the Procfile's web line against gunicorn's sync workers).
 """
 
 import argparse
+import contextlib
 import os
 import platform
 import secrets
@@ -35,6 +36,7 @@ from bench.servers import (
 )
 from bench.stats import Report
 from testing import chromium
+from testing.mail import smtp_server
 from testing.processes import BASE_DIR, Process, Worker, procfile_command
 
 SECTIONS = "12345678"
@@ -138,11 +140,13 @@ def run(report: Report, photos: dict, args: argparse.Namespace) -> None:
 
     work = Path(tempfile.mkdtemp(prefix="avatars-bench-"))
     processes: list[Process] = []
+    mail = contextlib.ExitStack()
     try:
+        mail_port = mail.enter_context(smtp_server()).port
         secret = secrets.token_urlsafe(50)
         ours_dir, sync_dir = work / "ours", work / "synchronous"
-        ours_env = base_env(ours_dir, secret)
-        sync_env = {**base_env(sync_dir, secret), "HUEY_IMMEDIATE": "1"}
+        ours_env = base_env(ours_dir, secret, mail_port)
+        sync_env = {**base_env(sync_dir, secret, mail_port), "HUEY_IMMEDIATE": "1"}
         progress(f"Preparing {work} (migrate, collectstatic)…")
         prepare_data_dir(ours_env)
         copy_data_dir(ours_dir, sync_dir)
@@ -216,7 +220,7 @@ def run(report: Report, photos: dict, args: argparse.Namespace) -> None:
                 WebCommand(
                     name,
                     lines[name],
-                    {**base_env(folder, secret), **slow_env},
+                    {**base_env(folder, secret, mail_port), **slow_env},
                     folder / "web.log",
                 )
                 for name, folder in slow_dirs.items()
@@ -242,6 +246,7 @@ def run(report: Report, photos: dict, args: argparse.Namespace) -> None:
     finally:
         for process in reversed(processes):
             process.stop()
+        mail.close()
         if args.keep:
             print(f"Kept {work}")
         else:

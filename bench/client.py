@@ -130,7 +130,7 @@ def new_sign_up(port: int, username: str, photo: Photo, data: bytes) -> SignUp:
         "csrfmiddlewaretoken": token.group(1).decode(),
         "username": username,
         "email": f"{username}@example.com",
-        "password": PASSWORD,
+        "password1": PASSWORD,
     }
     body, content_type = multipart(fields, photo, data)
     return SignUp(visitor, username, body, content_type)

@@ -67,7 +67,7 @@ def backoff_to_cap(delay: float, backoff: float, max_delay: float) -> float:
 SITE_VARIABLES = ("DJANGO_", "HUEY_", "AWS_", "DATABASE_URL", "REDIS_URL", "DATA_DIR")
 
 
-def base_env(data_dir: Path, secret_key: str) -> dict[str, str]:
+def base_env(data_dir: Path, secret_key: str, mail_port: int) -> dict[str, str]:
     """A production-mode environment for one data folder: SQLite, the SQLite
     queue and local files in that folder, the embedded default."""
     env = {
@@ -80,6 +80,9 @@ def base_env(data_dir: Path, secret_key: str) -> dict[str, str]:
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY=secret_key,
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+        # The benchmark's own SMTP server (testing.mail): sign-ups send e-mail.
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=str(mail_port),
         DJANGO_SECURE_SSL_REDIRECT="0",
         # Visitors tell their own (made-up) address: see bench.client.new_address.
         DJANGO_TRUST_X_FORWARDED_FOR="1",

@@ -75,7 +75,7 @@ def slow_body() -> tuple[bytes, str]:
             photo,
             field("username", name),
             field("email", f"{name}@example.com"),
-            field("password", "correct horse battery"),
+            field("password1", "correct horse battery"),
             f"--{boundary}--\r\n".encode(),
         ]
     )

@@ -92,6 +92,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "allauth",
+    "allauth.account",
     "django_htmx",
     "csp",
     # Its default app config puts the partials loader in front of the cached
@@ -109,10 +111,12 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "config.csp.AdminContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "config.htmx.HtmxRedirectMiddleware",
     "avatars.files.UploadLimitsMiddleware",
 ]
 
@@ -315,27 +319,71 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Every page and poll loads the user and the profile in one joined query.
+# Argon2id first; hashes made with PBKDF2 before are upgraded at the next login.
+PASSWORD_HASHERS = [
+    "registration.hashers.BoundedArgon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+# Argon2 with Django's defaults takes about 100 MB a hash: at most this many at
+# once in a web process, whatever its thread count.
+PASSWORD_HASHES_AT_ONCE = 2
+# Every page and poll loads the user and the profile in one joined query; it is
+# allauth's backend (login by username or e-mail) with that query.
 AUTHENTICATION_BACKENDS = ["registration.backends.ModelBackendWithProfile"]
 # Sessions are read from the cache (Redis, or files shared by the web workers)
 # and written through to the database: a status poll costs no session query.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-LOGIN_URL = "login"
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "profile"
-LOGOUT_REDIRECT_URL = "login"
 
-# Sign-up and login each cost a password hash (0.18 s of a core): limit them
-# per client address and per account (e-mail at sign-up, username at login).
-# (attempts, window in seconds)
-RATE_LIMITS = {
-    "sign-up:address": (10, 600),
-    "sign-up:account": (5, 600),
-    "login:address": (30, 300),
-    "login:account": (10, 300),
+# django-allauth's account app: login, logout, sign-up (ours, with a photo, at
+# /register/), password reset and change, e-mail verification.
+ACCOUNT_ADAPTER = "registration.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "registration.forms.SignupForm"}
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*"]
+ACCOUNT_EMAIL_VERIFICATION = os.environ.get("ACCOUNT_EMAIL_VERIFICATION", "optional")
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Avatars] "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
+ACCOUNT_EMAIL_CONFIRMATION_AUTHENTICATED_REDIRECT_URL = "profile"
+# Attempt limits, counted in the cache (Redis, or files on one host).
+ACCOUNT_RATE_LIMITS: dict[str, str] | bool = {
+    "login_failed": "10/m/ip,5/5m/key",
+    "signup": "20/m/ip",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "confirm_email": "1/3m/key",
+    "change_password": "5/m/user",
 }
-RATE_LIMITS_ENABLED = env_bool("DJANGO_RATE_LIMITS", True)
+if not env_bool("DJANGO_RATE_LIMITS", True):
+    ACCOUNT_RATE_LIMITS = False  # load tests only
 # Set behind a proxy that appends the client's address to X-Forwarded-For.
-RATE_LIMIT_TRUST_X_FORWARDED_FOR = env_bool("DJANGO_TRUST_X_FORWARDED_FOR", False)
+if env_bool("DJANGO_TRUST_X_FORWARDED_FOR", False):
+    ALLAUTH_TRUSTED_PROXY_COUNT = 1
+
+# --- E-mail ------------------------------------------------------------------
+
+# Messages are sent by the Huey worker (registration.tasks.send_email), never in a
+# request. Without EMAIL_HOST, development prints them in the worker's log.
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Avatars <avatars@localhost>")
+if EMAIL_HOST := os.environ.get("EMAIL_HOST", ""):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", EMAIL_PORT == 587)
+    EMAIL_TIMEOUT = 20
+elif DEBUG:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+else:
+    raise SystemExit(
+        "EMAIL_HOST is not set. It is required when DJANGO_DEBUG=0 (production): "
+        "the site sends e-mail to confirm addresses and reset passwords. Set "
+        "EMAIL_HOST (and EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, "
+        "EMAIL_USE_TLS, DEFAULT_FROM_EMAIL as needed)."
+    )
 
 # --- Avatars -----------------------------------------------------------------
 

@@ -6,4 +6,5 @@ class RegistrationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from registration import signals  # noqa: F401
+        # The web process enqueues e-mail, so it must know the tasks as the worker does.
+        from registration import signals, tasks  # noqa: F401

@@ -1,72 +1,69 @@
+from typing import Any
+
+from allauth.account import app_settings
+from allauth.account.adapter import get_adapter
+from allauth.account.forms import SignupForm as AllauthSignupForm
+from allauth.account.models import EmailAddress
+from allauth.account.utils import setup_user_email
 from django import forms
-from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
-from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpRequest
 
 from avatars.forms import AvatarField
 from registration.models import Profile, User
 
 
-class RegistrationForm(forms.ModelForm[User]):
-    password = forms.CharField(
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=password_validation.password_validators_help_text_html(),
-    )
-    image = AvatarField()
-    # Set by the view when the attempt was refused unvalidated (too many).
-    throttled = ""
+class SignupForm(AllauthSignupForm):
+    """allauth's sign-up, with a photo."""
 
-    class Meta:
-        model = User
-        fields = ["username", "email"]
-        widgets = {
-            "username": forms.TextInput(attrs={"autocomplete": "username"}),
-            "email": forms.EmailInput(attrs={"autocomplete": "email"}),
-        }
+    account_already_exists: bool
+
+    image = AvatarField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["email"].label = "Email address"
+        self.fields["username"].widget.attrs.pop("placeholder", None)
+        self.fields["email"].widget.attrs.pop("placeholder", None)
 
     def clean_username(self) -> str:
-        username: str = self.cleaned_data["username"]
+        """allauth compares usernames as typed; ours are unique in any case."""
+        username: str = super().clean_username()
         if User.objects.filter(username__iexact=username).exists():
-            raise ValidationError("That username is taken.", code="unique")
+            raise get_adapter().validation_error("username_taken")
         return username
 
-    def clean_email(self) -> str:
-        email = User.objects.normalize_email(self.cleaned_data["email"])
-        if User.objects.filter(email__iexact=email).exists():
-            raise ValidationError(
-                "An account with that e-mail already exists.", code="unique"
-            )
+    def validate_unique_email(self, value: str) -> str:
+        """allauth compares addresses exactly once lower-cased, so an address
+        stored as "Ann@Example.com" would pass, then hit the database's
+        case-insensitive constraint."""
+        email: str = super().validate_unique_email(value)
+        if not self.account_already_exists and (
+            User.objects.filter(email__iexact=email).exists()
+        ):
+            if app_settings.EMAIL_VERIFICATION == "mandatory":
+                self.account_already_exists = True  # said by e-mail, not here
+            else:
+                raise get_adapter().validation_error("email_taken")
         return email
 
-    def _post_clean(self) -> None:
-        super()._post_clean()  # type: ignore[misc]  # untyped in django-stubs
-        # As Django's UserCreationForm: validate once the instance has the
-        # username and e-mail, so the similarity check can compare against them.
-        password = self.cleaned_data.get("password")
-        if password:
-            try:
-                password_validation.validate_password(password, self.instance)
-            except ValidationError as error:
-                self.add_error("password", error)
-
-    def save(self, commit: bool = True) -> User:
-        user: User = super().save(commit=False)
-        # The expensive hash happens before the transaction opens, so the write
-        # lock is held for milliseconds, not for the hash.
-        user.set_password(self.cleaned_data["password"])
+    def save(self, request: HttpRequest) -> User:
+        """As allauth saves, with the password hashed before the transaction: the
+        write lock is held for milliseconds, not for the hash. Then one short
+        transaction saves the user, its e-mail address and the photo."""
+        email = self.cleaned_data["email"]
+        if self.account_already_exists:
+            raise ValueError(email)
+        adapter = get_adapter(request)
+        user: User = adapter.new_user(request)
+        adapter.save_user(request, user, self, commit=False)  # hashes
         with transaction.atomic():
             user.save()  # post_save creates the profile
+            setup_user_email(request, user, [EmailAddress(email=email)])
             if self.cleaned_data.get("image"):
                 user.profile.image = self.cleaned_data["image"]
                 user.profile.save()
         return user
-
-
-class LoginForm(AuthenticationForm):
-    # Set by the view when the attempt was refused unvalidated (too many).
-    throttled = ""
 
 
 class ProfileForm(forms.ModelForm[Profile]):

@@ -1,16 +1,66 @@
-"""The resize task's old name, from before the photo pipeline moved to avatars/.
+"""Tasks of the accounts app, run by the Huey worker: e-mail, and the photo
+task's old name.
 
-huey finds a queued task by "module path + name", so a message queued by an
-older release says `registration.tasks.resize_avatar`. This task, a subclass of
-the current one, answers to that name: the same work, the same hooks. It can go
-once no queue anywhere holds such a message.
+E-mail goes out from the worker, so that a slow or unreachable mail server
+never holds a request; a failed send is retried.
+
+huey finds a queued task by "module path + name", so a photo task queued by a
+release from before the pipeline moved to avatars/ says
+`registration.tasks.resize_avatar`. The task of that name below, a subclass of
+the current one, answers to it: the same work, the same hooks. It can go once no
+queue anywhere holds such a message.
 """
 
+import logging
+from typing import TypedDict
+
+from django.core.mail import EmailMultiAlternatives
 from huey.api import Task
 from huey.contrib.djhuey import db_task
 
 from avatars import tasks
 from avatars.state import Outcome
+
+logger = logging.getLogger(__name__)
+
+
+class Email(TypedDict):
+    """A rendered message, as plain data: huey pickles a task's arguments."""
+
+    subject: str
+    body: str
+    from_email: str
+    to: list[str]
+    headers: dict[str, str]
+    alternatives: list[tuple[str, str]]
+
+
+@db_task(retries=5, retry_delay=10, retry_backoff=2)
+def send_email(message: Email) -> None:
+    """Send what AccountAdapter.send_mail rendered."""
+    email = EmailMultiAlternatives(
+        subject=message["subject"],
+        body=message["body"],
+        from_email=message["from_email"],
+        to=message["to"],
+        headers=message["headers"] or None,
+    )
+    for content, mimetype in message["alternatives"]:
+        email.attach_alternative(content, mimetype)
+    email.send()
+    logger.info("e-mail %r sent", message["subject"])
+
+
+def queue_email(message: Email) -> None:
+    """Queue a message; a queue that is down must not turn the change that sent
+    it (a sign-up, say) into a 500. The message is lost, and logged: the person
+    can ask again ("Resend", "Forgot password?")."""
+    try:
+        send_email(message)
+    except Exception:
+        logger.exception(
+            "e-mail %r to %s could not be queued", message["subject"], message["to"]
+        )
 
 
 @db_task(

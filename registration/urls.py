@@ -1,12 +1,19 @@
-from django.contrib.auth import views as auth_views
-from django.urls import URLPattern, path
+from allauth.account import views as account_views
+from django.urls import URLPattern, URLResolver, include, path
+from django.views.generic import RedirectView
 
 from registration import views
 
-urlpatterns: list[URLPattern] = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.home, name="home"),
-    path("register/", views.register, name="register"),
-    path("login/", views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("register/", views.signup, name="register"),
+    # The addresses from before allauth keep working.
+    path(
+        "login/",
+        RedirectView.as_view(pattern_name="account_login", query_string=True),
+        name="login",
+    ),
+    path("logout/", account_views.logout, name="logout"),
+    path("accounts/", include("allauth.urls")),
     path("profile/", views.profile, name="profile"),
 ]

@@ -1,23 +1,17 @@
 from typing import Any
 
-from django.contrib.auth import login
-from django.contrib.auth import views as auth_views
+from allauth.account.models import EmailAddress
+from allauth.account.views import SignupView as AllauthSignupView
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.views.decorators.http import (
-    require_GET,
-    require_http_methods,
-)
-from django_htmx.http import HttpResponseClientRedirect
+from django.views.decorators.http import require_GET, require_http_methods
 
 from avatars import state
 from avatars.views import status_context
 from config.http import HtmxHttpRequest, MemberRequest
-from registration import ratelimit
-from registration.forms import LoginForm, ProfileForm, RegistrationForm
+from registration.forms import ProfileForm, SignupForm
 
 
 @require_GET
@@ -25,58 +19,34 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
     return redirect("profile" if request.user.is_authenticated else "register")
 
 
-@require_http_methods(["GET", "POST"])
-def register(request: HtmxHttpRequest) -> HttpResponse:
-    status = 200
-    if request.method == "POST" and (
-        wait := ratelimit.seconds_to_wait(
-            "sign-up", request, account=request.POST.get("email", "")
-        )
-    ):
-        # Not validated: no password hash for a throttled attempt.
-        form = RegistrationForm(initial=request.POST.dict())
-        form.throttled = ratelimit.message("sign-up", wait)
-        # htmx 2 swaps only 2xx answers: the message must arrive as a 200 there.
-        status = 200 if request.htmx else 429
-    elif request.method == "POST":
-        form = RegistrationForm(request.POST, request.FILES)
-        if form.is_valid():
-            try:
-                user = form.save()
-            except IntegrityError:
-                # Someone took the name or e-mail between validation and save:
-                # validating again names the field.
-                form = RegistrationForm(request.POST, request.FILES)
-                if form.is_valid():
-                    raise
-            else:
-                login(request, user)
-                if request.htmx:
-                    return HttpResponseClientRedirect(reverse("profile"))
-                return redirect("profile")
-    else:
-        form = RegistrationForm()
-    template_name = "accounts/register.html"
-    if request.htmx:
-        template_name += "#signup-form"
-    return render(request, template_name, {"form": form}, status=status)
+class SignupView(AllauthSignupView):
+    """allauth's sign-up at /register/, answering htmx with the form alone.
+
+    A redirect becomes HX-Redirect for htmx (config.htmx), so a sign-up lands on
+    the live profile page either way.
+    """
+
+    template_name = "account/signup.html"
+
+    def get_template_names(self) -> list[str]:
+        if self.request.htmx and self.request.method == "POST":
+            return [f"{self.template_name}#signup-form"]
+        return [self.template_name]
+
+    def form_valid(self, form: SignupForm) -> HttpResponse:
+        try:
+            response: HttpResponse = super().form_valid(form)
+        except IntegrityError:
+            # Someone took the name or e-mail between validation and save:
+            # validating again names the field.
+            form = self.get_form_class()(**self.get_form_kwargs())
+            if form.is_valid():
+                raise
+            return self.form_invalid(form)  # type: ignore[no-any-return]
+        return response
 
 
-class LoginView(auth_views.LoginView):
-    """Django's login, with attempts limited per address and per username."""
-
-    template_name = "accounts/login.html"
-    form_class = LoginForm
-
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        username = request.POST.get("username", "")
-        wait = ratelimit.seconds_to_wait("login", request, account=username)
-        if not wait:
-            return super().post(request, *args, **kwargs)
-        # Unbound: validating would authenticate, which is the hash we refuse.
-        form = LoginForm(request, initial={"username": username})
-        form.throttled = ratelimit.message("login", wait)
-        return self.render_to_response(self.get_context_data(form=form), status=429)
+signup = SignupView.as_view()
 
 
 @login_required
@@ -97,5 +67,12 @@ def profile(request: MemberRequest) -> HttpResponse:
     template_name = "accounts/profile.html"
     if request.htmx:
         template_name += "#profile"
-    context = {"form": form, "saved": saved, **status_context(profile, first_poll=True)}
+    context: dict[str, Any] = {
+        "form": form,
+        "saved": saved,
+        "unconfirmed_email": EmailAddress.objects.filter(
+            user=request.user, primary=True, verified=False
+        ).first(),
+        **status_context(profile, first_poll=True),
+    }
     return render(request, template_name, context)

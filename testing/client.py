@@ -19,7 +19,7 @@ def signup(client: Client, photo: bytes | None = None, htmx: bool = True, **fiel
     data = {
         "username": "hana",
         "email": "hana@example.com",
-        "password": "correct horse battery",
+        "password1": "correct horse battery",
         **fields,
     }
     if photo is not None:
@@ -31,3 +31,10 @@ def avatar_element(html: str) -> str:
     match = re.search(r'<div id="avatar".*?>', html, re.S)
     assert match, html
     return match.group(0)
+
+
+def queued_resizes() -> list:
+    """The photo tasks in the queue (a sign-up also queues its e-mail)."""
+    from huey.contrib.djhuey import HUEY
+
+    return [task for task in HUEY.pending() if task.name == "resize_avatar"]

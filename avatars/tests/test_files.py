@@ -78,7 +78,7 @@ def test_oversized_upload_is_cut_off_while_it_streams(client, settings, monkeypa
         {
             "username": "uma",
             "email": "uma@example.com",
-            "password": "correct horse battery",
+            "password1": "correct horse battery",
             "image": SimpleUploadedFile("big.jpg", body, "image/jpeg"),
         },
         HTTP_HX_REQUEST="true",
@@ -100,7 +100,7 @@ def signup_fields(**extra) -> dict:
     return {
         "username": "uma",
         "email": "uma@example.com",
-        "password": "correct horse battery",
+        "password1": "correct horse battery",
         **extra,
     }
 

@@ -227,7 +227,7 @@ def test_thirty_parallel_signups_all_finish(live_server, start_consumer, caplog)
                 "csrfmiddlewaretoken": token.group(1),
                 "username": f"user{number}",
                 "email": f"user{number}@example.com",
-                "password": "correct horse battery",
+                "password1": "correct horse battery",
             },
             photo,
         )

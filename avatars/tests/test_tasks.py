@@ -32,7 +32,7 @@ def signup(client: Client, username: str, photo: bytes) -> Profile:
         {
             "username": username,
             "email": f"{username}@example.com",
-            "password": "correct horse battery",
+            "password1": "correct horse battery",
             "image": SimpleUploadedFile("IMG_0001.JPG", photo, "image/jpeg"),
         },
         **HTMX,
@@ -252,9 +252,11 @@ def test_a_task_queued_under_its_old_name_is_still_processed(start_consumer):
     """Queued by a release from before the pipeline moved to avatars/."""
     client = Client()
     profile = signup(client, "olga", image_factory.jpeg_bytes(size=(800, 600)))
-    (data,) = HUEY.storage.enqueued_items()
-    message = HUEY.serializer.deserialize(data)
-    assert message.name == "avatars.tasks.resize_avatar"
+    (message,) = [
+        message
+        for message in map(HUEY.serializer.deserialize, HUEY.storage.enqueued_items())
+        if message.name == "avatars.tasks.resize_avatar"
+    ]
     HUEY.flush()
     HUEY.storage.enqueue(
         HUEY.serializer.serialize(

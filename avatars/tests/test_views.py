@@ -6,7 +6,7 @@ from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
 from registration.models import Profile
-from testing.client import HTMX, avatar_element, post, signup
+from testing.client import HTMX, avatar_element, post, queued_resizes, signup
 
 pytestmark = pytest.mark.django_db
 
@@ -157,4 +157,4 @@ def test_replacing_the_photo_shows_the_live_status_again(client, photo_jpeg):
     element = avatar_element(response.content.decode())
     assert 'data-state="queued"' in element
     assert "hx-get" in element
-    assert len(HUEY.pending()) == 2
+    assert len(queued_resizes()) == 2

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from testing.mail import Inbox, smtp_server
 from testing.processes import BASE_DIR, Process, Web, Worker, procfile_command
 
 
@@ -16,6 +17,7 @@ from testing.processes import BASE_DIR, Process, Web, Worker, procfile_command
 class Site:
     url: str
     data_dir: Path
+    inbox: Inbox | None = None
 
 
 def production_env(data_dir: Path, **extra: str) -> dict[str, str]:
@@ -42,8 +44,19 @@ def production_env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 @contextmanager
 def running_site(data_dir: Path, **extra_env: str) -> Iterator[Site]:
-    """The Procfile's web and worker, as deployed, in a data folder of its own."""
-    env = production_env(data_dir, **extra_env)
+    """The Procfile's web and worker, as deployed, in a data folder of its own,
+    sending e-mail to an SMTP server of its own."""
+    with smtp_server() as inbox:
+        env = production_env(
+            data_dir, EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(inbox.port), **extra_env
+        )
+        with _processes(data_dir, env) as site:
+            site.inbox = inbox
+            yield site
+
+
+@contextmanager
+def _processes(data_dir: Path, env: dict[str, str]) -> Iterator[Site]:
     for command in ("migrate --noinput", "collectstatic --noinput"):
         subprocess.run(
             [sys.executable, "manage.py", *command.split()],

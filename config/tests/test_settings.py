@@ -19,6 +19,7 @@ PRODUCTION = {
     "DJANGO_DEBUG": "0",
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
     "DJANGO_ALLOWED_HOSTS": "avatars.example.com",
+    "EMAIL_HOST": "smtp.example.com",
 }
 
 
@@ -67,7 +68,17 @@ def test_production_without_secret_key_says_which_variable(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_check_deploy_is_clean_with_three_variables(tmp_path):
+def test_production_without_email_host_says_which_variable(tmp_path):
+    production = {
+        key: value for key, value in PRODUCTION.items() if key != "EMAIL_HOST"
+    }
+    result = run(["manage.py", "check"], tmp_path, **production)
+    assert result.returncode == 1
+    assert "EMAIL_HOST is not set" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_check_deploy_is_clean_with_four_variables(tmp_path):
     result = run(
         ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         tmp_path,

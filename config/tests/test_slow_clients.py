@@ -45,7 +45,7 @@ def multipart(username: str, photo: bytes) -> tuple[bytes, bytes, str]:
         "csrfmiddlewaretoken": CSRF_TOKEN,
         "username": username,
         "email": f"{username}@example.com",
-        "password": "correct horse battery",
+        "password1": "correct horse battery",
     }
     head = b"".join(
         f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'

@@ -1,8 +1,10 @@
 import pytest
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
+from django.test import RequestFactory
 
-from registration.forms import RegistrationForm
+from registration.forms import SignupForm
 from registration.models import Profile, User
 from testing import image_factory
 
@@ -13,9 +15,15 @@ def signup_data(**overrides: str) -> dict[str, str]:
     return {
         "username": "alice",
         "email": "alice@example.com",
-        "password": "correct horse battery",
+        "password1": "correct horse battery",
         **overrides,
     }
+
+
+def a_request():
+    request = RequestFactory().post("/register/")
+    SessionMiddleware(lambda request: None).process_request(request)
+    return request
 
 
 def upload(content: bytes, name: str = "photo.jpg", content_type: str = "image/jpeg"):
@@ -23,10 +31,10 @@ def upload(content: bytes, name: str = "photo.jpg", content_type: str = "image/j
 
 
 def test_valid_signup_creates_user_with_hashed_password_and_profile(photo_jpeg):
-    form = RegistrationForm(signup_data(), {"image": upload(photo_jpeg)})
+    form = SignupForm(data=signup_data(), files={"image": upload(photo_jpeg)})
     assert form.is_valid(), form.errors
 
-    user = form.save()
+    user = form.save(a_request())
 
     assert user.check_password("correct horse battery")
     assert user.password != "correct horse battery"
@@ -34,28 +42,28 @@ def test_valid_signup_creates_user_with_hashed_password_and_profile(photo_jpeg):
 
 
 def test_photo_is_optional():
-    form = RegistrationForm(signup_data(), {})
+    form = SignupForm(data=signup_data(), files={})
     assert form.is_valid(), form.errors
-    user = form.save()
+    user = form.save(a_request())
     assert not user.profile.image
     assert user.profile.avatar_state == "none"
 
 
 def test_email_is_required():
-    form = RegistrationForm(signup_data(email=""))
+    form = SignupForm(data=signup_data(email=""))
     assert form.errors["email"] == ["This field is required."]
 
 
 @pytest.mark.parametrize("taken", ["Alice", "ALICE", "alice"])
 def test_username_taken_whatever_its_case(taken):
     User.objects.create_user(taken, "first@example.com", "x")
-    form = RegistrationForm(signup_data(username="alice"))
+    form = SignupForm(data=signup_data(username="alice"))
     assert form.errors["username"] == ["That username is taken."]
 
 
 def test_email_already_registered_whatever_its_case():
     User.objects.create_user("bob", "Alice@Example.COM", "x")
-    form = RegistrationForm(signup_data())
+    form = SignupForm(data=signup_data())
     assert form.errors["email"] == ["An account with that e-mail already exists."]
 
 
@@ -69,9 +77,9 @@ def test_email_already_registered_whatever_its_case():
     ],
 )
 def test_weak_password_is_refused_with_djangos_reason(password, message):
-    form = RegistrationForm(signup_data(password=password))
+    form = SignupForm(data=signup_data(password1=password))
     assert not form.is_valid()
-    assert any(message in error for error in form.errors["password"])
+    assert any(message in error for error in form.errors["password1"])
 
 
 @pytest.mark.parametrize(
@@ -93,8 +101,8 @@ def test_weak_password_is_refused_with_djangos_reason(password, message):
 def test_file_that_is_not_an_image_is_refused_and_no_user_is_created(
     content, name, content_type
 ):
-    form = RegistrationForm(
-        signup_data(), {"image": upload(content, name, content_type)}
+    form = SignupForm(
+        data=signup_data(), files={"image": upload(content, name, content_type)}
     )
     assert not form.is_valid()
     assert form.errors["image"]
@@ -106,15 +114,15 @@ def test_file_that_is_not_an_image_is_refused_and_no_user_is_created(
 
 
 def test_empty_file_is_refused():
-    form = RegistrationForm(signup_data(), {"image": upload(b"")})
+    form = SignupForm(data=signup_data(), files={"image": upload(b"")})
     assert form.errors["image"] == ["The submitted file is empty."]
 
 
 def test_decompression_bomb_is_refused_from_its_header():
     bomb = image_factory.bomb_png_bytes(30000, 30000)
     assert len(bomb) < 10_000
-    form = RegistrationForm(
-        signup_data(), {"image": upload(bomb, "a.png", "image/png")}
+    form = SignupForm(
+        data=signup_data(), files={"image": upload(bomb, "a.png", "image/png")}
     )
     assert not form.is_valid()
     assert "megapixel" in form.errors["image"][0].lower()
@@ -148,7 +156,7 @@ def test_database_refuses_emails_differing_only_in_case():
     ],
 )
 def test_photos_people_really_upload_are_accepted(make, name):
-    form = RegistrationForm(signup_data(), {"image": upload(make(), name, "")})
+    form = SignupForm(data=signup_data(), files={"image": upload(make(), name, "")})
     assert form.is_valid(), form.errors
 
 

@@ -8,9 +8,9 @@ from django.test import Client
 from django.urls import reverse
 from huey.contrib.djhuey import HUEY
 
-from registration.forms import RegistrationForm
+from registration.forms import SignupForm
 from registration.models import Profile, User
-from testing.client import HTMX, avatar_element, signup
+from testing.client import HTMX, avatar_element, queued_resizes, signup
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +19,7 @@ def test_signup_page_has_the_form_posting_through_htmx_with_csrf(client):
     response = client.get(reverse("register"))
     html = response.content.decode()
     assert response.status_code == 200
-    for name in ["username", "email", "password", "image"]:
+    for name in ["username", "email", "password1", "image"]:
         assert f'name="{name}"' in html
     assert 'hx-post="/register/"' in html
     assert 'enctype="multipart/form-data"' in html
@@ -40,7 +40,7 @@ def test_htmx_signup_logs_in_and_redirects_to_profile_without_waiting(
     assert int(client.session["_auth_user_id"]) == user.pk
     # Nothing ran the resize: the response came back before any image work.
     assert user.profile.avatar_state == "queued"
-    assert [task.args[0] for task in HUEY.pending()] == [user.pk]
+    assert [task.args[0] for task in queued_resizes()] == [user.pk]
 
 
 def test_plain_post_signup_redirects(client, photo_jpeg):
@@ -51,7 +51,7 @@ def test_plain_post_signup_redirects(client, photo_jpeg):
 
 def test_htmx_errors_come_back_in_place_with_status_200(client):
     User.objects.create_user("Hana", "someone@example.com", "x")
-    response = signup(client, b"not an image at all", password="123")
+    response = signup(client, b"not an image at all", password1="123")
     html = response.content.decode()
 
     assert response.status_code == 200
@@ -93,7 +93,11 @@ def test_csrf_is_enforced_and_htmx_header_token_is_accepted():
     refused = signup(client)
     accepted = client.post(
         reverse("register"),
-        {"username": "ivan", "email": "ivan@example.com", "password": "correct horse"},
+        {
+            "username": "ivan",
+            "email": "ivan@example.com",
+            "password1": "correct horse battery",
+        },
         HTTP_HX_REQUEST="true",
         HTTP_X_CSRFTOKEN=token,
     )
@@ -110,17 +114,35 @@ def test_home_sends_visitors_to_signup_and_members_to_profile(client):
 
 
 def test_profile_needs_login(client):
-    assert client.get("/profile/")["Location"].startswith("/login/")
-    assert client.get("/profile/avatar/")["Location"].startswith("/login/")
+    assert client.get("/profile/")["Location"].startswith("/accounts/login/")
+    assert client.get("/profile/avatar/")["Location"].startswith("/accounts/login/")
 
 
 def test_login_ignores_username_case_and_logout_is_a_post(client):
     User.objects.create_user("Kim", "kim@example.com", "correct horse")
-    response = client.post("/login/", {"username": "kim", "password": "correct horse"})
+    response = client.post(
+        "/accounts/login/", {"login": "kim", "password": "correct horse"}
+    )
     assert response["Location"] == "/profile/"
-    assert client.get("/logout/").status_code == 405
-    assert client.post("/logout/")["Location"] == "/login/"
+    assert client.get("/logout/").status_code == 200  # asks; does not log out
+    assert client.get("/profile/").status_code == 200
+    assert client.post("/logout/")["Location"] == "/accounts/login/"
     assert client.get("/profile/").status_code == 302
+
+
+@pytest.mark.parametrize("login", ["kim@example.com", "KIM@Example.COM", "KIM"])
+def test_login_by_username_or_email_in_any_case(client, login):
+    User.objects.create_user("Kim", "kim@example.com", "correct horse")
+    response = client.post(
+        "/accounts/login/", {"login": login, "password": "correct horse"}
+    )
+    assert response["Location"] == "/profile/"
+
+
+def test_the_old_login_address_leads_to_the_login_page(client):
+    response = client.get("/login/?next=/profile/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/profile/"
 
 
 def test_without_photo_profile_shows_the_default_avatar(client):
@@ -142,7 +164,7 @@ def test_profile_edit_keeps_the_photo_and_enqueues_nothing(client, photo_jpeg):
     assert response.status_code == 200
     assert html.lstrip().startswith('<div id="profile"')
     assert "Saved." in html and "Hello there" in html and "Lisbon" in html
-    assert HUEY.pending() == []
+    assert queued_resizes() == []
     assert Profile.objects.get().avatar_state == "queued"
 
 
@@ -166,15 +188,13 @@ def test_profile_edit_refuses_a_bad_photo_in_place(client):
 
 
 def test_signup_that_loses_a_race_names_the_taken_field(client, monkeypatch):
-    real_save = RegistrationForm.save
+    real_save = SignupForm.save
 
-    def rival_commits_between_validation_and_save(self, commit=True):
+    def rival_commits_between_validation_and_save(self, request):
         User.objects.create_user("ALICE", "rival@example.com", "x")
-        return real_save(self, commit)
+        return real_save(self, request)
 
-    monkeypatch.setattr(
-        RegistrationForm, "save", rival_commits_between_validation_and_save
-    )
+    monkeypatch.setattr(SignupForm, "save", rival_commits_between_validation_and_save)
     response = signup(client, username="alice", email="alice@example.com")
 
     assert response.status_code == 200

@@ -1,0 +1,77 @@
+"""The glue between django-allauth and the site."""
+
+import unicodedata
+from typing import Any
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.contrib.sites.shortcuts import get_current_site
+from django.db import transaction
+from django.db.models import Q
+from django.http import HttpRequest
+
+from registration.models import User
+
+
+def normalised_login(login: str) -> str:
+    """What a person typed as their login, as one key: ' Bob', 'ｂｏｂ' and 'Bob\\t'
+    are all 'bob'."""
+    return unicodedata.normalize("NFKC", login).strip().casefold()
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        "username_taken": "That username is taken.",
+        "email_taken": "An account with that e-mail already exists.",
+    }
+
+    def send_mail(
+        self, template_prefix: str, email: str, context: dict[str, Any]
+    ) -> None:
+        """Render the message here, send it from the worker once the change that
+        asked for it has committed."""
+        from registration.tasks import Email, queue_email
+
+        request = self.request
+        message = self.render_mail(
+            template_prefix,
+            email,
+            {
+                "request": request,
+                "email": email,
+                "current_site": get_current_site(request),
+                **context,
+            },
+        )
+        fields: Email = {
+            "subject": message.subject,
+            "body": message.body,
+            "from_email": message.from_email,
+            "to": list(message.to),
+            "headers": dict(message.extra_headers),
+            "alternatives": [
+                (content, mimetype)
+                for content, mimetype in getattr(message, "alternatives", [])
+            ],
+        }
+        transaction.on_commit(lambda: queue_email(fields))
+
+    def _get_login_attempts_cache_key(
+        self, request: HttpRequest, **credentials: Any
+    ) -> str:
+        """The failed-login counter's key: the account itself when the login names
+        one (by username or e-mail, in any case), else the normalised text.
+
+        allauth's own key is the Host header plus the typed text, lower-cased, so
+        typing the e-mail instead of the username, or another Host, got a fresh
+        budget.
+        """
+        login = normalised_login(
+            str(credentials.get("email") or credentials.get("username") or "")
+        )
+        user_id = (
+            User.objects.filter(Q(username__iexact=login) | Q(email__iexact=login))
+            .values_list("pk", flat=True)
+            .first()
+        )
+        return f"user:{user_id}" if user_id else f"login:{login}"
