@@ -175,7 +175,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and queue ---------------------------------------------------------
 
-# Sessions and rate-limit counters are shared by every web worker.
+# Sessions and attempt counters are shared by every web worker.
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -183,13 +183,25 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
         }
     }
+    CACHES["sessions"] = CACHES["default"]
 else:
+    # On one host, files shared by the web processes. Attempt counters and
+    # sessions are kept apart: a flood of visitors (each with a session) must
+    # not evict the counters, which the per-address limits keep few (each lives
+    # a few minutes; the cap needs hundreds of addresses at their limits).
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(DATA_DIR / "cache"),
-        }
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        },
+        "sessions": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "sessions"),
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        },
     }
+SESSION_CACHE_ALIAS = "sessions"
 
 # The queue follows the environment: Redis when there is one (blocking pop,
 # pickup in milliseconds), else PostgreSQL when the database is (LISTEN/NOTIFY,

@@ -5,9 +5,11 @@ from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.contrib.sites.shortcuts import get_current_site
+from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
+from django.template.loader import render_to_string
 
 from registration.models import User
 
@@ -24,6 +26,26 @@ class AccountAdapter(DefaultAccountAdapter):
         "username_taken": "That username is taken.",
         "email_taken": "An account with that e-mail already exists.",
     }
+
+    def render_mail(
+        self,
+        template_prefix: str,
+        email: str | list[str],
+        context: dict[str, Any],
+        headers: dict[str, str] | None = None,
+    ) -> EmailMessage:
+        """allauth's message, with an HTML part made from its text: links you can
+        click, in the site's colours."""
+        message: EmailMessage = super().render_mail(
+            template_prefix, email, context, headers
+        )
+        if isinstance(message, EmailMultiAlternatives) and not message.alternatives:
+            html = render_to_string(
+                "account/email/message.html",
+                {"subject": message.subject, "body": message.body},
+            )
+            message.attach_alternative(html, "text/html")
+        return message
 
     def send_mail(
         self, template_prefix: str, email: str, context: dict[str, Any]
@@ -44,8 +66,8 @@ class AccountAdapter(DefaultAccountAdapter):
             },
         )
         fields: Email = {
-            "subject": message.subject,
-            "body": message.body,
+            "subject": str(message.subject),
+            "body": str(message.body),
             "from_email": message.from_email,
             "to": list(message.to),
             "headers": dict(message.extra_headers),

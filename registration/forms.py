@@ -23,6 +23,7 @@ class SignupForm(AllauthSignupForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["email"].label = "Email address"
+        self.fields["username"].help_text = User._meta.get_field("username").help_text
         self.fields["username"].widget.attrs.pop("placeholder", None)
         self.fields["email"].widget.attrs.pop("placeholder", None)
 

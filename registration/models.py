@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.core.files.storage import Storage, storages
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -15,7 +16,23 @@ class UserManager(DjangoUserManager["User"]):
         return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": username})
 
 
+# Usernames are public handles that appear in URLs: a Cyrillic "а" must not pass
+# for a Latin "a", and SQLite's LOWER() folds ASCII only.
+USERNAME_RULE = "3 to 30 characters: ASCII letters, digits, '.', '_' and '-'."
+username_validator = RegexValidator(
+    r"^[A-Za-z0-9._-]{3,30}\Z", f"Use {USERNAME_RULE}", code="invalid"
+)
+
+
 class User(AbstractUser):
+    username = models.CharField(
+        "username",
+        max_length=30,
+        unique=True,
+        validators=[username_validator],
+        help_text=f"Your public name, in your page's address: {USERNAME_RULE}",
+        error_messages={"unique": "That username is taken."},
+    )
     # Required, where Django's is optional.
     email = models.EmailField("email address")
 

@@ -33,3 +33,22 @@ def smtp_server() -> Iterator[Inbox]:
         yield inbox
     finally:
         controller.stop()
+
+
+def deliver() -> list[Any]:
+    """Run, in this process, the e-mail tasks the site queued (under the test
+    settings they land in django.core.mail.outbox); the rest stay queued."""
+    from huey.contrib.djhuey import HUEY
+
+    from registration.tasks import send_email
+
+    tasks = HUEY.pending()
+    HUEY.storage.flush_queue()
+    for task in tasks:
+        if isinstance(task, send_email.task_class):
+            # The bare function: the task's wrapper closes the test's database
+            # connection when it is done.
+            send_email.call_local(*task.args, **task.kwargs)
+        else:
+            HUEY.enqueue(task)
+    return tasks

@@ -1,3 +1,5 @@
+import importlib
+
 import pytest
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -179,3 +181,38 @@ def test_hostile_files_are_refused_at_the_form_with_a_reason(client, make, says)
     assert response.status_code == 200
     assert says in response.content.decode()
     assert not User.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "username",
+    ["аdmin", "Émile", "ab", "a" * 31, "bob smith", "bob@home", "ｂｏｂ"],
+    ids=["cyrillic a", "accent", "too short", "too long", "space", "at", "fullwidth"],
+)
+def test_usernames_are_public_handles(username):
+    form = SignupForm(data=signup_data(username=username))
+
+    assert not form.is_valid()
+    says = str(form.errors["username"])
+    assert "ASCII letters, digits" in says or "at most 30 characters" in says
+
+
+@pytest.mark.parametrize("username", ["ann", "J.R.R-tolkien_3", "a" * 30])
+def test_handles_within_the_rule_are_accepted(username):
+    assert SignupForm(data=signup_data(username=username)).is_valid()
+
+
+def test_the_sign_up_form_says_the_rule():
+    assert "ASCII letters, digits" in str(SignupForm()["username"].help_text)
+
+
+def test_existing_usernames_are_brought_within_the_rule_and_stay_unique():
+    from django.apps import apps
+
+    rule = importlib.import_module("registration.migrations.0005_username_rule")
+    for name in ["Émile", "émile", "аdmin", "x", "fine.name"]:
+        User.objects.create(username=name, email=f"{len(name)}{name}@example.com")
+
+    rule.follow_the_rule(apps, None)
+
+    names = sorted(User.objects.values_list("username", flat=True))
+    assert names == ["Emile", "dmin", "emile-2", "fine.name", "xuser"]

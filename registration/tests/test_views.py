@@ -228,3 +228,22 @@ def test_parallel_signups_differing_only_in_case_make_one_user():
     ]
     refused = next(r for r in responses if not r.has_header("HX-Redirect"))
     assert "That username is taken." in refused.content.decode()
+
+
+def test_password_change_asks_for_the_current_one_and_ends_other_sessions(client):
+    user = User.objects.create_user("una", "una@example.com", "old password 1")
+    client.force_login(user)
+    elsewhere = Client()
+    elsewhere.force_login(user)
+    new = {"password1": "new password 22", "password2": "new password 22"}
+
+    wrong = client.post("/accounts/password/change/", {"oldpassword": "nope", **new})
+    right = client.post(
+        "/accounts/password/change/", {"oldpassword": "old password 1", **new}
+    )
+
+    assert wrong.status_code == 200
+    assert "Please type your current password." in wrong.content.decode()
+    assert right.status_code == 302
+    assert client.get("/profile/").status_code == 200  # this browser stays in
+    assert elsewhere.get("/profile/").status_code == 302  # the other is out
