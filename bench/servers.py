@@ -64,7 +64,16 @@ def backoff_to_cap(delay: float, backoff: float, max_delay: float) -> float:
 
 # What the site's settings read; the benchmark sets what it needs itself, so a
 # developer's DATABASE_URL or REDIS_URL never points a benchmark server elsewhere.
-SITE_VARIABLES = ("DJANGO_", "HUEY_", "AWS_", "DATABASE_URL", "REDIS_URL", "DATA_DIR")
+SITE_VARIABLES = (
+    "DJANGO_",
+    "HUEY_",
+    "AWS_",
+    "EMAIL_",
+    "ACCOUNT_",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "DATA_DIR",
+)
 
 
 def base_env(data_dir: Path, secret_key: str, mail_port: int) -> dict[str, str]:

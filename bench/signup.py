@@ -18,7 +18,7 @@ _numbers = itertools.count(1)
 
 
 def username(prefix: str) -> str:
-    return f"{prefix}{next(_numbers)}"
+    return f"{prefix}{next(_numbers):04d}"  # 3 characters at least
 
 
 def password_hash_seconds() -> float:

@@ -1,16 +1,21 @@
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django_htmx.http import HttpResponseClientRedirect
 
 
 class HtmxRedirectMiddleware:
-    """A redirect in answer to an htmx request becomes HX-Redirect.
+    """Answers that htmx would mishandle, made into ones it handles.
 
-    htmx follows a 302 inside its XMLHttpRequest and swaps the page it lands on
-    into the form; django-allauth's views answer with plain redirects (they do
-    not know htmx), so this turns each into a full navigation, the way a form
-    without JavaScript would go.
+    A redirect becomes HX-Redirect: htmx follows a 302 inside its request and
+    swaps the page it lands on into the form; django-allauth's views answer with
+    plain redirects (they do not know htmx), so each becomes a full navigation,
+    the way a form without JavaScript would go.
+
+    A 429 (allauth's attempt limits) becomes the message, shown where the site
+    shows messages: htmx swaps nothing for a 4xx, so the person would see
+    nothing happen.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -24,4 +29,9 @@ class HtmxRedirectMiddleware:
             and response.has_header("Location")
         ):
             return HttpResponseClientRedirect(response["Location"])
+        if getattr(request, "htmx", False) and response.status_code == 429:
+            answer = render(request, "429.html#message")
+            answer["HX-Retarget"] = "#flash"
+            answer["HX-Reswap"] = "innerHTML"
+            return answer
         return response

@@ -6,6 +6,7 @@ from allauth.account.forms import SignupForm as AllauthSignupForm
 from allauth.account.models import EmailAddress
 from allauth.account.utils import setup_user_email
 from django import forms
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.http import HttpRequest
 
@@ -47,6 +48,15 @@ class SignupForm(AllauthSignupForm):
             else:
                 raise get_adapter().validation_error("email_taken")
         return email
+
+    def try_save(self, request: HttpRequest) -> tuple[User | None, Any]:
+        """In the mandatory mode a taken address gets the same answer as a new
+        one (allauth e-mails its owner instead): spend the same hash here, so the
+        answer's timing does not tell them apart either."""
+        if self.account_already_exists:
+            make_password(self.cleaned_data.get("password1"))
+        user, response = super().try_save(request)
+        return user, response
 
     def save(self, request: HttpRequest) -> User:
         """As allauth saves, with the password hashed before the transaction: the

@@ -2,6 +2,7 @@ import re
 import threading
 
 import pytest
+from django.contrib.auth.hashers import MD5PasswordHasher
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
@@ -247,3 +248,58 @@ def test_password_change_asks_for_the_current_one_and_ends_other_sessions(client
     assert right.status_code == 302
     assert client.get("/profile/").status_code == 200  # this browser stays in
     assert elsewhere.get("/profile/").status_code == 302  # the other is out
+
+
+def test_mandatory_verification_sign_up_reveals_no_address(
+    client, settings, monkeypatch
+):
+    settings.ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+    User.objects.create_user("owner", "taken@example.com", "x")
+    hashes = []
+    real_encode = MD5PasswordHasher.encode
+    monkeypatch.setattr(
+        MD5PasswordHasher,
+        "encode",
+        lambda self, password, salt: (
+            hashes.append(1) or real_encode(self, password, salt)
+        ),
+    )
+
+    new = signup(Client(), username="fresh", email="fresh@example.com")
+    hashed_for_new = len(hashes)
+    taken = signup(Client(), username="squat", email="Taken@Example.com")
+
+    assert new.status_code == taken.status_code == 200
+    assert new["HX-Redirect"] == taken["HX-Redirect"] == "/accounts/confirm-email/"
+    assert len(hashes) == 2 * hashed_for_new == 2  # the duplicate path hashes too
+    assert not User.objects.filter(username="squat").exists()
+
+
+def test_optional_verification_sign_up_says_the_address_is_taken(client):
+    User.objects.create_user("owner", "taken@example.com", "x")
+
+    response = signup(client, username="squat", email="Taken@Example.com")
+
+    assert "An account with that e-mail already exists." in response.content.decode()
+
+
+def test_the_login_answers_alike_for_known_and_unknown_addresses():
+    User.objects.create_user("kim", "kim@example.com", "correct horse")
+
+    known = Client().post(
+        "/accounts/login/", {"login": "kim@example.com", "password": "wrong one"}
+    )
+    unknown = Client().post(
+        "/accounts/login/", {"login": "nobody@example.com", "password": "wrong one"}
+    )
+
+    def without_tokens(html: str) -> str:
+        """The page less what differs on every answer: CSRF tokens, nonces."""
+        html = re.sub(r'value="[^"]*"', "", html)
+        html = re.sub(r'nonce="[^"]*"|"x-csrftoken": "[^"]*"', "", html)
+        return re.sub(r'defer "[^"]*"', "defer", html)
+
+    assert known.status_code == unknown.status_code == 200
+    assert without_tokens(known.content.decode()).replace(
+        "kim@example.com", "X"
+    ) == without_tokens(unknown.content.decode()).replace("nobody@example.com", "X")

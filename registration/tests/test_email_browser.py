@@ -1,0 +1,83 @@
+"""In Chromium, with the real worker sending to a real SMTP server on loopback:
+confirm the address from the received link; forget the password, reset it from
+the received link, log in by e-mail with the new one; the old link is dead."""
+
+import re
+import time
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import expect
+
+from registration.tests.test_browser import sign_up
+from testing.mail import Inbox, smtp_server
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True),
+]
+
+
+@pytest.fixture
+def inbox() -> Iterator[Inbox]:
+    with smtp_server() as inbox:
+        yield inbox
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def next_message(inbox: Inbox, seen: int, timeout: float = 30) -> str:
+    """The text part of the message after the first `seen` ones."""
+    deadline = time.monotonic() + timeout
+    while len(inbox.messages) <= seen:
+        assert time.monotonic() < deadline, "no e-mail arrived"
+        time.sleep(0.05)
+    message = inbox.messages[seen]
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            return part.get_payload(decode=True).decode()
+    raise AssertionError("no text part")
+
+
+def link_in(text: str) -> str:
+    return re.search(r"https?://\S+/accounts/\S+/", text).group(0)
+
+
+def test_confirm_then_forget_and_reset_the_password(page, start_consumer, inbox):
+    start_consumer(EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(inbox.port))
+
+    sign_up(page, "nora")
+    expect(page.get_by_text("Please confirm your e-mail address")).to_be_visible()
+    page.goto(link_in(next_message(inbox, 0)))
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_text("You have confirmed")).to_be_visible()
+    page.goto("/profile/")
+    expect(page.get_by_text("Please confirm your e-mail address")).to_have_count(0)
+
+    page.get_by_role("button", name="Log out").click()
+    page.goto("/accounts/login/")
+    page.get_by_role("link", name="Forgot your password?").click()
+    page.get_by_label("Email").fill("nora@example.com")
+    page.get_by_role("button", name="Reset My Password").click()
+    reset_link = link_in(next_message(inbox, 1))
+    page.goto(reset_link)
+    page.get_by_label("New Password", exact=True).fill("a brand new secret 9")
+    page.get_by_label("New Password (again)").fill("a brand new secret 9")
+    page.get_by_role("button", name="Change Password").click()
+    expect(page.get_by_text("Your password is now changed.")).to_be_visible()
+
+    page.goto("/accounts/login/")
+    page.get_by_label("Login").fill("NORA@example.com")
+    page.get_by_label("Password").fill("a brand new secret 9")
+    page.get_by_role("button", name="Sign In").click()
+    page.wait_for_url("**/profile/")
+
+    page.goto(reset_link)
+    expect(page.get_by_text("Bad Token")).to_be_visible()
