@@ -166,6 +166,18 @@ def run(report: Report, photos: dict, args: argparse.Namespace) -> None:
             "synchronous", {**sync_env, **bench_settings}, sync_dir / "web.log"
         )
         processes.append(synchronous)
+        # Section 1's comparison: the same web line with PBKDF2 first. No worker
+        # drains its queue; a sign-up only enqueues its photo, as on ours.
+        pbkdf2 = None
+        if "1" in sections:
+            pbkdf2_dir = work / "pbkdf2"
+            copy_data_dir(ours_dir, pbkdf2_dir)
+            pbkdf2_env = {
+                **base_env(pbkdf2_dir, secret, mail_port),
+                "DJANGO_SETTINGS_MODULE": "bench.pbkdf2_settings",
+            }
+            pbkdf2 = Web("pbkdf2", pbkdf2_env, pbkdf2_dir / "web.log")
+            processes.append(pbkdf2)
         naive = None
         if "6" in sections:
             naive_settings = {"DJANGO_SETTINGS_MODULE": "bench.naive_settings"}
@@ -195,7 +207,7 @@ def run(report: Report, photos: dict, args: argparse.Namespace) -> None:
 
         if "1" in sections or "2" in sections:
             progress("1, 2: sign-ups, ours and synchronous…")
-            signup.single_sign_ups(report, ours, synchronous, photos, runs)
+            signup.single_sign_ups(report, ours, synchronous, photos, runs, pbkdf2)
         if "3" in sections:
             progress("3: time to ready…")
             ready.time_to_ready(report, ours, worker, photos, idle, runs)

@@ -21,12 +21,13 @@ def username(prefix: str) -> str:
     return f"{prefix}{next(_numbers):04d}"  # 3 characters at least
 
 
-def password_hash_seconds() -> float:
-    """The floor of any sign-up: one hash with the site's password hasher, here."""
+def password_hash_seconds(hasher: str = "default") -> float:
+    """The floor of any sign-up: one hash with the site's password hasher (or the
+    one named, an algorithm of PASSWORD_HASHERS), here."""
     from django.contrib.auth.hashers import make_password
 
     started = time.perf_counter()
-    make_password("correct horse battery")
+    make_password("correct horse battery", hasher=hasher)
     return time.perf_counter() - started
 
 
@@ -36,19 +37,27 @@ def single_sign_ups(
     synchronous: Web,
     photos: dict[Photo, Path],
     runs: int,
+    pbkdf2: Web | None = None,
 ) -> None:
-    """Sections 1 and 2, interleaved: each round hashes a password in this process,
-    then signs up once with each photo on each server, in an order that rotates
-    from round to round."""
+    """Sections 1 and 2, interleaved: each round hashes a password in this process
+    (the site's hasher, then Argon2id and PBKDF2 in alternating order), then signs
+    up once with each photo on each server, and with the 0.01 MP photo on the
+    PBKDF2 server if given, in an order that rotates from round to round."""
     data = {photo: photos[photo].read_bytes() for photo in (TINY, MP24)}
     cases = [(web, photo) for web in (ours, synchronous) for photo in (TINY, MP24)]
+    if pbkdf2 is not None:
+        cases.append((pbkdf2, TINY))
     seconds: dict[tuple[str, Photo], list[float]] = {
         (web.name, photo): [] for web, photo in cases
     }
     hashes: list[float] = []
+    by_hasher: dict[str, list[float]] = {"argon2": [], "pbkdf2_sha256": []}
     for round_number in range(runs):
         site.settle()
         hashes.append(password_hash_seconds())
+        order = list(by_hasher)
+        for hasher in order if round_number % 2 == 0 else order[::-1]:
+            by_hasher[hasher].append(password_hash_seconds(hasher))
         shift = round_number % len(cases)
         for web, photo in cases[shift:] + cases[:shift]:
             sign_up = new_sign_up(web.port, username("s"), photo, data[photo])
@@ -77,6 +86,27 @@ def single_sign_ups(
         [a - b for a, b in zip(ours_tiny, hashes, strict=True)],
         note="same round",
     )
+    argon2, pbkdf2_hashes = by_hasher["argon2"], by_hasher["pbkdf2_sha256"]
+    report.add("1", "one password hash: Argon2id", "s", argon2, note="in-process")
+    report.add("1", "one password hash: PBKDF2", "s", pbkdf2_hashes, note="in-process")
+    report.add(
+        "1",
+        "one password hash: Argon2id / PBKDF2",
+        "x",
+        ratios(argon2, pbkdf2_hashes),
+        note="same round",
+    )
+    if pbkdf2 is not None:
+        pbkdf2_tiny = seconds[(pbkdf2.name, TINY)]
+        report.add("1", "sign-up, 0.01 MP photo: Argon2id (the site)", "s", ours_tiny)
+        report.add("1", "sign-up, 0.01 MP photo: PBKDF2", "s", pbkdf2_tiny)
+        report.add(
+            "1",
+            "sign-up 0.01 MP: Argon2id / PBKDF2",
+            "x",
+            ratios(ours_tiny, pbkdf2_tiny),
+            note="same round",
+        )
     report.add("2", "synchronous sign-up, 0.01 MP photo", "s", sync_tiny)
     report.add("2", "synchronous sign-up, 24 MP JPEG", "s", sync_big)
     report.add("2", "ours / synchronous, 24 MP JPEG", "x", ratios(ours_big, sync_big))
