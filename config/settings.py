@@ -380,6 +380,9 @@ if env_bool("DJANGO_TRUST_X_FORWARDED_FOR", False):
 # Messages are sent by the Huey worker (registration.tasks.send_email), never in a
 # request. Without EMAIL_HOST, development prints them in the worker's log.
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Avatars <avatars@localhost>")
+# The site's public address (https://avatars.example.com): links in e-mail are
+# built from it. Without it, from the request's host, which ALLOWED_HOSTS vets.
+SITE_URL = os.environ.get("DJANGO_SITE_URL", "").rstrip("/")
 if EMAIL_HOST := os.environ.get("EMAIL_HOST", ""):
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))

@@ -2,8 +2,10 @@
 
 import unicodedata
 from typing import Any
+from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import transaction
@@ -20,12 +22,28 @@ def normalised_login(login: str) -> str:
     return unicodedata.normalize("NFKC", login).strip().casefold()
 
 
+def public(url: str) -> str:
+    """A link of the site's, on its public address (settings.SITE_URL) if set."""
+    if not settings.SITE_URL:
+        return url
+    parts = urlsplit(url)
+    return settings.SITE_URL + parts.path + (f"?{parts.query}" if parts.query else "")
+
+
 class AccountAdapter(DefaultAccountAdapter):
     error_messages = {
         **DefaultAccountAdapter.error_messages,
         "username_taken": "That username is taken.",
         "email_taken": "An account with that e-mail already exists.",
     }
+
+    def get_email_confirmation_url(
+        self, request: HttpRequest, emailconfirmation: Any
+    ) -> str:
+        return public(super().get_email_confirmation_url(request, emailconfirmation))
+
+    def get_reset_password_from_key_url(self, key: str) -> str:
+        return public(super().get_reset_password_from_key_url(key))
 
     def render_mail(
         self,

@@ -54,7 +54,8 @@ def describe(tmp_path: Path, **env: str) -> dict:
         "'engine': settings.DATABASES['default']['ENGINE'],"
         "'media': type(storages['default']).__name__,"
         "'uploads_acl': getattr(storages['uploads'], 'default_acl', None),"
-        "'media_acl': getattr(storages['default'], 'default_acl', None)}))"
+        "'media_acl': getattr(storages['default'], 'default_acl', None),"
+        "'rate_limits': bool(settings.ACCOUNT_RATE_LIMITS)}))"
     )
     result = run(["-c", code], tmp_path, **env)
     assert result.returncode == 0, result.stderr
@@ -153,7 +154,12 @@ def test_defaults_are_sqlite_everywhere_and_local_disk(tmp_path):
         "media": "AtomicFileSystemStorage",
         "uploads_acl": None,
         "media_acl": None,
+        "rate_limits": True,
     }
+
+
+def test_attempt_limits_can_be_turned_off_for_load_tests(tmp_path):
+    assert describe(tmp_path, DJANGO_RATE_LIMITS="0")["rate_limits"] is False
 
 
 @pytest.fixture(scope="module")

@@ -96,3 +96,17 @@ def test_a_reset_link_works_once_confirms_the_address_and_ends_other_sessions():
     )
     again = Client().get(link, follow=True).content.decode()
     assert "Bad Token" in again or "invalid" in again.lower()
+
+
+def test_links_use_the_public_address_when_one_is_set(client, settings):
+    settings.SITE_URL = "https://avatars.example.com"
+    User.objects.create_user("wes", "wes@example.com", "old password 1")
+
+    signup(client, username="vera", email="vera@example.com")
+    reset_request("wes@example.com")
+    deliver()
+
+    confirm, reset = (message.body for message in mail.outbox)
+    assert "https://avatars.example.com/accounts/confirm-email/" in confirm
+    assert "https://avatars.example.com/accounts/password/reset/key/" in reset
+    assert "testserver/accounts" not in confirm + reset
