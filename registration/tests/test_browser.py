@@ -14,14 +14,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url)
-    page = context.new_page()
-    yield page
-    context.close()
-
-
 def write_photo(tmp_path: Path, name: str, **kwargs) -> Path:
     path = tmp_path / name
     path.write_bytes(image_factory.jpeg_bytes(**kwargs))

@@ -25,14 +25,6 @@ def inbox() -> Iterator[Inbox]:
         yield inbox
 
 
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url)
-    page = context.new_page()
-    yield page
-    context.close()
-
-
 def next_message(inbox: Inbox, seen: int, timeout: float = 30) -> str:
     """The text part of the message after the first `seen` ones."""
     deadline = time.monotonic() + timeout
