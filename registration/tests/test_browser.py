@@ -89,3 +89,18 @@ def test_replacing_the_photo_shows_status_then_new_thumbnail(
     expect(second).to_be_visible()
     assert second.get_attribute("src") != first_src
     assert second.evaluate("img => img.naturalHeight") == 300
+
+
+def test_a_wrong_password_is_said_in_place_without_a_reload(page):
+    from registration.models import User
+
+    User.objects.create_user("lou", "lou@example.com", "correct horse battery")
+    page.goto("/accounts/login/")
+    page.evaluate("window.sameDocument = true")
+
+    page.get_by_label("Login").fill("lou")
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign In").click()
+
+    expect(page.get_by_text("are not correct")).to_be_visible()
+    assert page.evaluate("window.sameDocument === true")  # htmx swapped, no reload

@@ -12,11 +12,9 @@ from playwright.sync_api import expect
 from registration.tests.test_browser import sign_up
 from testing.mail import Inbox, smtp_server
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.integration,
-    pytest.mark.django_db(transaction=True),
-]
+# The full flow runs on the default backend; the integration subset covers the
+# others (CI time).
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
