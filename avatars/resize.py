@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 
-from avatars import images, sandbox
+from avatars import images, sandbox, state
 from avatars.state import Outcome, is_current
 
 logger = logging.getLogger(__name__)
@@ -98,10 +98,11 @@ def make_avatar(profile_id: int, image_name: str, task_id: str) -> Outcome | Non
             f"{stem}-2x{images.OUTPUT_EXTENSION}", ContentFile(thumbnail_2x.data)
         ),
     }
-    if not is_current(profile_id, image_name, task_id):
-        media.delete(outcome["thumbnail"])
-        media.delete(outcome["thumbnail_2x"])
-        logger.info("%s dropped, the photo was replaced", log)
+    written = [outcome["thumbnail"], outcome["thumbnail_2x"]]
+    if not state.claim_thumbnails(profile_id, image_name, task_id, written):
+        for name in written:
+            media.delete(name)
+        logger.info("%s dropped, the photo was replaced or its account deleted", log)
         return None
     logger.info(
         "%s thumbnails written (%dx%d)",

@@ -59,6 +59,27 @@ def is_current(profile_id: int, image_name: str, task_id: str) -> bool:
     ).exists()
 
 
+def claim_thumbnails(
+    profile_id: int, image_name: str, task_id: str, thumbnails: list[str]
+) -> bool:
+    """Name the thumbnails a worker has just written in the profile's row, if
+    the task is still the profile's current one. The worker deletes them itself
+    when it is not.
+
+    This is the resize's last "still current?" check and its record in one
+    UPDATE, so there is no moment in between: a profile deleted or given a new
+    photo before it finds nothing to update, and one deleted after it names the
+    files (Profile's delete receivers remove them). The state stays
+    "processing": the outcome is recorded once Huey reports it (`refresh`).
+    """
+    thumbnail, thumbnail_2x = thumbnails
+    return bool(
+        Profile.objects.filter(
+            pk=profile_id, image=image_name, avatar_task_id=task_id
+        ).update(thumbnail=thumbnail, thumbnail_2x=thumbnail_2x)
+    )
+
+
 def photo_changed(profile: Profile) -> None:
     """A saved profile names another photo than the one loaded: the old files go
     after the commit, and the new photo (if any) is queued."""
@@ -97,8 +118,14 @@ def queue_resize(
         avatar_finished_at=None,
     )
     still = {} if replacing_task is None else {"avatar_task_id": replacing_task}
+    claimed = []
+    if replacing_task is not None:
+        # Thumbnails the replaced task wrote and claimed, but never recorded.
+        claimed = [profile.thumbnail.name, profile.thumbnail_2x.name]
+        changes.update(thumbnail="", thumbnail_2x="")
     if not update_where(profile, changes, **still):
         return False
+    delete_files_on_commit(thumbnails=claimed)
     transaction.on_commit(lambda: send(task))
     return True
 

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "allauth",
     "allauth.account",
+    "allauth.usersessions",
     "django_htmx",
     "csp",
     # Its default app config puts the partials loader in front of the cached
@@ -112,6 +113,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "config.csp.AdminContentSecurityPolicyMiddleware",
@@ -351,7 +353,10 @@ LOGIN_REDIRECT_URL = "profile"
 # django-allauth's account app: login, logout, sign-up (ours, with a photo, at
 # /register/), password reset and change, e-mail verification.
 ACCOUNT_ADAPTER = "registration.adapter.AccountAdapter"
-ACCOUNT_FORMS = {"signup": "registration.forms.SignupForm"}
+ACCOUNT_FORMS = {
+    "signup": "registration.forms.SignupForm",
+    "add_email": "registration.forms.ChangeEmailForm",
+}
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*"]
 ACCOUNT_EMAIL_VERIFICATION = os.environ.get("ACCOUNT_EMAIL_VERIFICATION", "optional")
@@ -360,6 +365,17 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Avatars] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 ACCOUNT_EMAIL_CONFIRMATION_AUTHENTICATED_REDIRECT_URL = "profile"
+# One address per account: a new one replaces the old once it is confirmed, and
+# the old one is told (as it is of a changed password).
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+# Changing the address asks for the password again (allauth's "confirm access"),
+# as does deleting the account, unless it was typed within the last 5 minutes.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+# The sessions page lists the browsers signed in (recorded at each login).
+# Tracking "last seen" would write a row on every request, status polls included.
+USERSESSIONS_TRACK_ACTIVITY = False
 # Attempt limits, counted in the cache (Redis, or files on one host).
 ACCOUNT_RATE_LIMITS: dict[str, str] | bool = {
     "login_failed": "10/m/ip,5/5m/key",
@@ -368,6 +384,9 @@ ACCOUNT_RATE_LIMITS: dict[str, str] | bool = {
     "reset_password_from_key": "20/m/ip",
     "confirm_email": "1/3m/key",
     "change_password": "5/m/user",
+    "manage_email": "10/m/user",
+    # The password typed to delete the account, or to confirm access.
+    "reauthenticate": "10/m/user",
 }
 if not env_bool("DJANGO_RATE_LIMITS", True):
     ACCOUNT_RATE_LIMITS = False  # load tests only

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.sites.shortcuts import get_current_site
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import transaction
@@ -36,6 +37,26 @@ class AccountAdapter(DefaultAccountAdapter):
         "username_taken": "That username is taken.",
         "email_taken": "An account with that e-mail already exists.",
     }
+
+    def confirm_email(self, request: HttpRequest, email_address: Any) -> bool:
+        """An address another account signs in with is not taken over by a
+        confirmation link: allauth checks only confirmed addresses, and
+        User.email is unique in any case."""
+        taken = (
+            User.objects.filter(email__iexact=email_address.email)
+            .exclude(pk=email_address.user_id)
+            .exists()
+        )
+        if taken:
+            self.add_message(
+                request,
+                messages.ERROR,
+                message=f"{email_address.email} is used by another account, "
+                "so it cannot be yours too.",
+            )
+            return False
+        confirmed: bool = super().confirm_email(request, email_address)
+        return confirmed
 
     def get_email_confirmation_url(
         self, request: HttpRequest, emailconfirmation: Any

@@ -1,6 +1,7 @@
 from typing import Any
 
 from allauth.account.auth_backends import AuthenticationBackend
+from django.contrib.auth.base_user import AbstractBaseUser
 
 from registration.models import User
 
@@ -20,3 +21,17 @@ class ModelBackendWithProfile(AuthenticationBackend):
         except User.DoesNotExist:
             return None
         return user if self.user_can_authenticate(user) else None
+
+    def _authenticate_by_email(
+        self, email: str, password: str
+    ) -> AbstractBaseUser | None:
+        """Only the account's own address signs in, not one it is changing to.
+
+        allauth also looks through every EmailAddress row, and the address a
+        change waits to confirm is one: anyone could sign in with an address
+        they typed but do not own. User.email changes only once the new
+        address is confirmed.
+        """
+        user = User._default_manager.filter(email__iexact=email.strip()).first()
+        checked: AbstractBaseUser | None = self._check_password(user, password)
+        return checked

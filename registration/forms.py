@@ -2,11 +2,19 @@ from typing import Any
 
 from allauth.account import app_settings
 from allauth.account.adapter import get_adapter
+from allauth.account.forms import AddEmailForm as AllauthAddEmailForm
+from allauth.account.forms import PasswordField
 from allauth.account.forms import SignupForm as AllauthSignupForm
+from allauth.account.internal.flows.email_verification import (
+    send_verification_email_to_address,
+)
 from allauth.account.models import EmailAddress
 from allauth.account.utils import setup_user_email
+from allauth.usersessions.adapter import get_adapter as get_usersessions_adapter
+from allauth.usersessions.models import UserSession
 from django import forms
 from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 
@@ -77,6 +85,46 @@ class SignupForm(AllauthSignupForm):
         return user
 
 
+class ChangeEmailForm(AllauthAddEmailForm):
+    """allauth's change of address. As at sign-up, an address another account
+    uses is said to be taken, except in the mandatory mode, where allauth's
+    link goes to that address and its confirmation is refused (the adapter)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["email"].label = "New address"
+        self.fields["email"].widget.attrs.pop("placeholder", None)
+
+    def clean_email(self) -> str:
+        email: str = super().clean_email()
+        if (
+            app_settings.EMAIL_VERIFICATION != "mandatory"
+            and User.objects.filter(email__iexact=email)
+            .exclude(pk=self.user.pk)
+            .exists()
+        ):
+            raise get_adapter().validation_error("email_taken")
+        return email
+
+    def save(self, request: HttpRequest) -> EmailAddress:
+        """The new address waits beside the current one until it is confirmed.
+
+        allauth replaces the newest unconfirmed address, which is the current
+        one when that was never confirmed (optional verification): the account
+        would be left with no address to sign in with until the link is opened.
+        Only an earlier pending change is replaced here.
+        """
+        with transaction.atomic():
+            EmailAddress.objects.filter(
+                user=self.user, verified=False, primary=False
+            ).delete()
+            address = EmailAddress.objects.create(
+                user=self.user, email=self.cleaned_data["email"]
+            )
+        send_verification_email_to_address(request, address)
+        return address
+
+
 class ProfileForm(forms.ModelForm[Profile]):
     image = AvatarField(
         label="New photo",
@@ -92,3 +140,59 @@ class ProfileForm(forms.ModelForm[Profile]):
         with transaction.atomic():
             profile: Profile = super().save(commit)
         return profile
+
+
+class DeleteAccountForm(forms.Form):
+    """Deleting the account: the password, unless it was typed within
+    ACCOUNT_REAUTHENTICATION_TIMEOUT (allauth's "confirm access")."""
+
+    password = PasswordField(label="Your password", autocomplete="current-password")
+
+    def __init__(self, *args: Any, user: User, password_needed: bool, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if not password_needed:
+            del self.fields["password"]
+
+    def clean_password(self) -> str:
+        password: str = self.cleaned_data["password"]
+        # allauth's check: its failed-login limit applies, as at the login.
+        if not get_adapter().reauthenticate(self.user, password):
+            raise get_adapter().validation_error("incorrect_password")
+        return password
+
+    def delete(self) -> None:
+        """The user and everything that hangs from it: profile, addresses,
+        sessions, photos (registration.signals and avatars.signals)."""
+        with transaction.atomic():
+            self.user.delete()
+
+
+class EndSessionsForm(forms.Form):
+    """Which signed-in browsers to sign out: one (by its row), every other one
+    ("others"), or all of them, this one included ("all")."""
+
+    end = forms.CharField(max_length=20)
+
+    def __init__(self, *args: Any, sessions: list[UserSession], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.sessions = sessions
+
+    def clean_end(self) -> list[UserSession]:
+        end = self.cleaned_data["end"]
+        if end == "all":
+            chosen = self.sessions
+        elif end == "others":
+            chosen = [s for s in self.sessions if not s.is_current()]
+        else:
+            chosen = [s for s in self.sessions if str(s.pk) == end]
+        if not chosen:
+            raise ValidationError("That browser is already signed out.")
+        return chosen
+
+    def save(self) -> bool:
+        """End the chosen sessions; True if this browser's was one of them."""
+        chosen: list[UserSession] = self.cleaned_data["end"]
+        this_one = any(s.is_current() for s in chosen)
+        get_usersessions_adapter().end_sessions(chosen)
+        return this_one

@@ -4,8 +4,11 @@ from typing import Any
 
 from allauth.account.models import EmailAddress
 from allauth.account.signals import password_reset
+from allauth.usersessions.adapter import get_adapter as get_usersessions_adapter
+from allauth.usersessions.models import UserSession
 from django.conf import settings
-from django.db.models.signals import post_save
+from django.db import transaction
+from django.db.models.signals import post_save, pre_delete
 from django.dispatch import receiver
 from django.http import HttpRequest
 
@@ -40,3 +43,16 @@ def confirm_address_on_reset(
     EmailAddress.objects.filter(user=user, email__iexact=user.email).update(
         verified=True
     )
+
+
+@receiver(pre_delete, sender=settings.AUTH_USER_MODEL)
+def end_sessions_of_deleted_user(
+    sender: type[User], instance: User, **kwargs: Any
+) -> None:
+    """A deleted account is signed out of every browser, once the deletion
+    commits (the rows that list its sessions go with it)."""
+    sessions = list(UserSession.objects.filter(user=instance))
+    if sessions:
+        transaction.on_commit(
+            lambda: get_usersessions_adapter().end_sessions(sessions), robust=True
+        )

@@ -14,6 +14,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="login",
     ),
     path("logout/", account_views.logout, name="logout"),
+    # Ours first: allauth's sessions page can only sign out every other one.
+    path("accounts/sessions/", views.sessions, name="usersessions_list"),
+    path("accounts/delete/", views.delete_account, name="account_delete"),
     path("accounts/", include("allauth.urls")),
     path("profile/", views.profile, name="profile"),
 ]

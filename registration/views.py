@@ -1,7 +1,14 @@
 from typing import Any
 
+from allauth.account.adapter import get_adapter
+from allauth.account.internal.flows.reauthentication import (
+    did_recently_reauthenticate,
+)
 from allauth.account.models import EmailAddress
 from allauth.account.views import SignupView as AllauthSignupView
+from allauth.core import ratelimit
+from allauth.usersessions.models import UserSession
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
 from django.http import HttpResponse
@@ -11,7 +18,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 from avatars import state
 from avatars.views import status_context
 from config.http import HtmxHttpRequest, MemberRequest
-from registration.forms import ProfileForm, SignupForm
+from registration import useragents
+from registration.forms import (
+    DeleteAccountForm,
+    EndSessionsForm,
+    ProfileForm,
+    SignupForm,
+)
 
 
 @require_GET
@@ -76,3 +89,77 @@ def profile(request: MemberRequest) -> HttpResponse:
         **status_context(profile, first_poll=True),
     }
     return render(request, template_name, context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sessions(request: MemberRequest) -> HttpResponse:
+    """The browsers signed in to the account, each of which can be signed out."""
+    tracked = UserSession.objects.purge_and_list(request.user)
+    if not any(s.is_current() for s in tracked):
+        # Signed in before sessions were recorded: this one is listed from now.
+        UserSession.objects.create_from_request(request)
+        tracked = UserSession.objects.purge_and_list(request.user)
+    form = EndSessionsForm(
+        request.POST if request.method == "POST" else None, sessions=tracked
+    )
+    if request.method == "POST" and form.is_valid():
+        ended = len(form.cleaned_data["end"])
+        if form.save():
+            get_adapter().logout(request)
+            messages.success(request, "You are signed out on every browser.")
+            return redirect("account_login")
+        messages.success(
+            request,
+            "That browser is signed out."
+            if ended == 1
+            else f"{ended} browsers are signed out.",
+        )
+        return redirect("usersessions_list")
+    listed = sorted(
+        tracked, key=lambda s: (not s.is_current(), -s.created_at.timestamp())
+    )
+    context = {
+        "form": form,
+        "sessions": [
+            {
+                "id": s.pk,
+                "browser": useragents.describe(s.user_agent),
+                "ip": s.ip,
+                "signed_in_at": s.created_at,
+                "current": s.is_current(),
+            }
+            for s in listed
+        ],
+    }
+    return render(request, "usersessions/usersession_list.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete_account(request: MemberRequest) -> HttpResponse:
+    """Delete the account and everything in it, after a confirmation page.
+
+    allauth offers no such view (its maintainer declined one): this asks for
+    the password, as allauth's "confirm access" does and under its limits,
+    unless the person confirmed access within the last few minutes.
+    """
+    limited: HttpResponse | None = ratelimit.consume_or_429(
+        request, action="reauthenticate"
+    )
+    if limited:
+        return limited  # posts are counted, not page views
+    form = DeleteAccountForm(
+        request.POST if request.method == "POST" else None,
+        user=request.user,
+        password_needed=not did_recently_reauthenticate(request),
+    )
+    if request.method == "POST" and form.is_valid():
+        form.delete()
+        get_adapter().logout(request)
+        messages.success(
+            request,
+            "Your account is deleted, with your photos and everything else in it.",
+        )
+        return redirect("home")
+    return render(request, "account/delete.html", {"form": form})

@@ -55,3 +55,63 @@ def test_try_again_is_only_for_a_failed_photo(
 
     assert queued.avatar_state == AvatarState.QUEUED
     assert queued.avatar_task_id != old_task
+
+
+def write_thumbnails(stem: str) -> list[str]:
+    media = storages["default"]
+    return [
+        media.save(f"avatars/{stem}.webp", ContentFile(b"RIFF")),
+        media.save(f"avatars/{stem}-2x.webp", ContentFile(b"RIFF")),
+    ]
+
+
+def test_a_claim_names_the_thumbnails_only_for_the_current_task(queued):
+    written = write_thumbnails("claimed")
+
+    assert not state.claim_thumbnails(queued.pk, queued.image.name, "old", written)
+    assert Profile.objects.get().thumbnail == ""
+    assert state.claim_thumbnails(
+        queued.pk, queued.image.name, queued.avatar_task_id, written
+    )
+
+    claimed = Profile.objects.get()
+    assert [claimed.thumbnail.name, claimed.thumbnail_2x.name] == written
+    assert claimed.avatar_state == AvatarState.QUEUED  # recorded later, by refresh
+
+
+def test_a_requeue_removes_thumbnails_claimed_by_the_task_it_replaces(
+    queued, django_capture_on_commit_callbacks
+):
+    written = write_thumbnails("abandoned")
+    state.claim_thumbnails(queued.pk, queued.image.name, queued.avatar_task_id, written)
+    profile = Profile.objects.get()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert state.requeue(profile)
+
+    profile.refresh_from_db()
+    assert (profile.thumbnail, profile.thumbnail_2x) == ("", "")
+    assert not any(storages["default"].exists(name) for name in written)
+
+
+def test_deleting_a_profile_loaded_before_a_claim_removes_the_claimed_files(
+    queued, django_capture_on_commit_callbacks
+):
+    loaded_before = Profile.objects.get()
+    written = write_thumbnails("late")
+    state.claim_thumbnails(queued.pk, queued.image.name, queued.avatar_task_id, written)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        loaded_before.delete()
+
+    assert not any(storages["default"].exists(name) for name in written)
+    assert not storages["uploads"].exists(queued.image.name)
+
+
+def test_deleting_a_queued_profile_revokes_its_task(
+    queued, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        queued.user.delete()
+
+    assert HUEY.is_revoked(queued.avatar_task_id)

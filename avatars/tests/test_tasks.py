@@ -182,7 +182,12 @@ def test_newer_photo_wins_whichever_task_finishes_first(
         assert time.monotonic() < deadline, consumer.output
         time.sleep(0.05)
 
+    # As the page polls: the worker's sweep may have taken the outcome from the
+    # store a moment before this poll, and record it a moment after.
     html = avatar_fragment(client)
+    while state_of(html) == "processing":
+        assert time.monotonic() < deadline, consumer.output
+        html = avatar_fragment(client)
     assert state_of(html) == "ready"
     src = re.search(r'<img[^>]* src="([^"]+)"', html).group(1)
     assert Image.open(io.BytesIO(fetch(client, src)[0])).size == (225, 300)
@@ -268,3 +273,31 @@ def test_a_task_queued_under_its_old_name_is_still_processed(start_consumer):
     wait_for_outcome(profile)
 
     assert state_of(avatar_fragment(client)) == "ready"
+
+
+@pytest.mark.parametrize("held_at", ["decode", "store"])
+def test_an_account_deleted_during_its_resize_is_left_with_no_file(
+    start_consumer, gate, held_at
+):
+    """Held before the photo is decoded, or after its thumbnails are written
+    and every "still current?" check has passed: either way the deletion wins."""
+    client = Client()
+    profile = signup(client, "yara", image_factory.jpeg_bytes(size=(1600, 1200)))
+    task_id = profile.avatar_task_id
+    start_consumer(
+        AVATARS_TEST_GATE=str(gate.path),
+        AVATARS_TEST_GATE_AT=held_at,
+        AVATARS_TEST_GATE_DONE="1",
+    )
+    assert gate.wait_for_task() == task_id
+    if held_at == "store":
+        assert len(stored_names("default", "avatars")) == 2
+
+    deleted = client.post("/accounts/delete/", {"password": "correct horse battery"})
+    assert deleted.status_code == 302
+    gate.release()
+    assert gate.wait_for_task() == f"done:{task_id}"
+
+    assert stored_names("default", "avatars") == []
+    assert stored_names("uploads", "originals") == []
+    assert not Profile.objects.exists()

@@ -52,6 +52,10 @@ def test_production_site_works_under_its_content_security_policy(page, tmp_path)
     page.get_by_label("Bio").fill("Deployed")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Saved.")).to_be_visible()
+    for link in ["E-mail address", "Password", "Signed-in browsers", "Delete account"]:
+        page.goto("/profile/")
+        page.get_by_role("link", name=link).click()
+        expect(page.locator(".tabs [aria-current=page]")).to_be_visible()
     page.get_by_role("button", name="Log out").click()
     page.wait_for_url("**/login/")
 

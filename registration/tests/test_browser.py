@@ -104,3 +104,50 @@ def test_a_wrong_password_is_said_in_place_without_a_reload(page):
 
     expect(page.get_by_text("are not correct")).to_be_visible()
     assert page.evaluate("window.sameDocument === true")  # htmx swapped, no reload
+
+
+def test_deleting_the_account_leaves_nothing_behind(page, tmp_path, start_consumer):
+    from registration.tests.test_account import NOTHING, everything_of
+
+    start_consumer()
+    sign_up(page, "tess", write_photo(tmp_path, "t.jpg", size=(1200, 900)))
+    expect(page.locator("#avatar[data-state=ready] img")).to_be_visible()
+    assert everything_of("tess")["thumbnails"]
+
+    page.get_by_role("link", name="Delete account").click()
+    expect(page.get_by_role("heading", name="Delete your account")).to_be_visible()
+    page.get_by_label("Your password").fill("not it")
+    page.get_by_role("button", name="Delete my account").click()
+    expect(page.get_by_text("Incorrect password.")).to_be_visible()
+    page.get_by_label("Your password").fill("correct horse battery")
+    page.get_by_role("button", name="Delete my account").click()
+
+    expect(page.get_by_text("Your account is deleted")).to_be_visible()
+    assert page.url.endswith("/register/")
+    assert everything_of("tess") == NOTHING
+    page.goto("/profile/")
+    page.wait_for_url("**/accounts/login/**")
+
+
+def test_signing_out_another_browser(browser, live_server, page):
+    sign_up(page, "uma")
+    other = browser.new_context(base_url=live_server.url)
+    phone = other.new_page()
+    phone.goto("/accounts/login/")
+    phone.get_by_label("Login").fill("uma@example.com")
+    phone.get_by_label("Password").fill("correct horse battery")
+    phone.get_by_role("button", name="Sign In").click()
+    phone.wait_for_url("**/profile/")
+
+    page.get_by_role("link", name="Signed-in browsers").click()
+    rows = page.locator(".session")
+    expect(rows).to_have_count(2)
+    rows.filter(has_not_text="This browser").get_by_role("button").click()
+
+    expect(page.get_by_text("That browser is signed out.")).to_be_visible()
+    expect(page.locator(".session")).to_have_count(1)
+    phone.reload()
+    phone.wait_for_url("**/accounts/login/**")
+    page.goto("/profile/")
+    expect(page.get_by_role("heading", name="uma")).to_be_visible()
+    other.close()

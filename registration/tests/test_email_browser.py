@@ -71,3 +71,41 @@ def test_confirm_then_forget_and_reset_the_password(page, start_consumer, inbox)
 
     page.goto(reset_link)
     expect(page.get_by_text("Bad Token")).to_be_visible()
+
+
+def recipient(inbox: Inbox, index: int) -> str:
+    return inbox.messages[index]["To"]
+
+
+def test_change_the_address_through_the_received_messages(page, start_consumer, inbox):
+    start_consumer(EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(inbox.port))
+    sign_up(page, "olive")
+    next_message(inbox, 0)  # the sign-up's confirmation
+
+    page.get_by_role("link", name="E-mail address").click()
+    page.get_by_label("New address").fill("olive.new@example.com")
+    page.get_by_role("button", name="Change address").click()
+    # Confirming access first, then the change goes through.
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_text("Changing to olive.new@example.com")).to_be_visible()
+
+    link = link_in(next_message(inbox, 1))
+    assert recipient(inbox, 1) == "olive.new@example.com"
+    page.goto(link)
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_text("You have confirmed")).to_be_visible()
+    notice = next_message(inbox, 2)
+    assert recipient(inbox, 2) == "olive@example.com"
+    assert "olive.new@example.com" in notice
+
+    page.get_by_role("button", name="Log out").click()
+    page.goto("/accounts/login/")
+    page.get_by_label("Login").fill("olive@example.com")
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Sign In").click()
+    expect(page.get_by_text("are not correct")).to_be_visible()
+    page.get_by_label("Login").fill("olive.new@example.com")
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Sign In").click()
+    page.wait_for_url("**/profile/")
