@@ -190,3 +190,12 @@ def browser() -> Iterator[Browser]:
         browser = chromium.launch(playwright, chromium_path())
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser tab on the live server."""
+    context = browser.new_context(base_url=live_server.url)
+    page = context.new_page()
+    yield page
+    context.close()

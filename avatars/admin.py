@@ -25,7 +25,13 @@ class ProfileAdmin(admin.ModelAdmin[Profile]):
     list_display = ["user", *PIPELINE_FIELDS]
     list_filter = ["avatar_state"]
     search_fields = ["user__username", "user__email", "avatar_task_id"]
-    readonly_fields = [*PIPELINE_FIELDS, "thumbnail", "thumbnail_2x"]
+    readonly_fields = [
+        *PIPELINE_FIELDS,
+        "thumbnails",
+        "crop_x",
+        "crop_y",
+        "crop_size",
+    ]
     actions = ["requeue_photos"]
 
     def get_object(

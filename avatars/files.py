@@ -9,6 +9,7 @@ import os
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,8 @@ from django.core.files.uploadhandler import (
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+
+from avatars import images
 
 logger = logging.getLogger(__name__)
 
@@ -116,12 +119,28 @@ class SizeLimitedUploadHandler(FileUploadHandler):
         return None
 
 
+def thumbnail_name(stem: str, side: int) -> str:
+    """The file of one size of a photo's square thumbnails."""
+    return f"{stem}-{side}{images.OUTPUT_EXTENSION}"
+
+
+def thumbnail_names(stem: str | None) -> list[str]:
+    return [thumbnail_name(stem, side) for side in images.PIXEL_SIZES] if stem else []
+
+
+def new_thumbnail_stem() -> str:
+    # Never derived from anything the user sent; new for every photo, so its
+    # URLs are too and no cache can show an old one.
+    return f"avatars/{uuid.uuid4().hex}"
+
+
 def delete_files_on_commit(
-    originals: Iterable[str | None] = (), thumbnails: Iterable[str | None] = ()
+    originals: Iterable[str | None] = (), thumbnail_stems: Iterable[str | None] = ()
 ) -> None:
     """Remove files once the change that orphaned them has committed."""
     doomed = [("uploads", name) for name in originals if name]
-    doomed += [("default", name) for name in thumbnails if name]
+    for stem in thumbnail_stems:
+        doomed += [("default", name) for name in thumbnail_names(stem)]
     if doomed:
         transaction.on_commit(lambda: _delete_files(doomed), robust=True)
 

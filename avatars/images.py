@@ -1,6 +1,7 @@
 """Check uploaded photos and turn them into small WebP thumbnails (Pillow only)."""
 
 import io
+import math
 import os
 import struct
 from dataclasses import dataclass
@@ -13,7 +14,14 @@ pillow_heif.register_heif_opener()
 
 OUTPUT_FORMAT = "WEBP"
 OUTPUT_EXTENSION = ".webp"
-THUMBNAIL_BOXES = (600, 300)  # 2x then 1x: fit within 600x600 and 300x300
+# Avatars are squares shown at these sizes in CSS pixels (profile, lists, the top
+# bar), each made at 1x and 2x: these pixel sizes, largest first.
+DISPLAY_SIZES = (300, 96, 32)
+PIXEL_SIZES = tuple(
+    sorted({n * scale for n in DISPLAY_SIZES for scale in (1, 2)})[::-1]
+)
+# The smallest square a person may choose, in the photo's pixels.
+MIN_CROP = 32
 
 # What the big products take. TIFF and BMP are refused: their decoders are the
 # slowest for their size (BMP's RLE in pure Python, TIFF tags pointing at
@@ -97,9 +105,35 @@ class ImageRejected(Exception):
 
 @dataclass(frozen=True)
 class ImageInfo:
+    """An upload as a person sees it: width and height once turned upright."""
+
     format: str
     width: int
     height: int
+
+
+@dataclass(frozen=True)
+class Crop:
+    """A square of the upright image: left, top and side, in its pixels."""
+
+    x: int
+    y: int
+    size: int
+
+    @classmethod
+    def centred(cls, width: int, height: int) -> "Crop":
+        """The largest square in the middle: what is cut when nobody chose."""
+        size = min(width, height)
+        return cls((width - size) // 2, (height - size) // 2, size)
+
+    def fits(self, width: int, height: int) -> bool:
+        return (
+            self.x >= 0
+            and self.y >= 0
+            and self.size >= min(MIN_CROP, width, height)
+            and self.x + self.size <= width
+            and self.y + self.size <= height
+        )
 
 
 @dataclass(frozen=True)
@@ -123,7 +157,8 @@ def inspect_image(fp: IO[bytes]) -> ImageInfo:
         fp.seek(0)
         with _open(fp) as im:
             _check_pixels(im)
-            info = ImageInfo(_format_of(im), im.width, im.height)
+            width, height = _upright_size(im.size, _orientation_of(im))
+            info = ImageInfo(_format_of(im), width, height)
         if info.format == "JPEG":
             _check_scans(fp)
         return info
@@ -131,21 +166,31 @@ def inspect_image(fp: IO[bytes]) -> ImageInfo:
         fp.seek(0)
 
 
-def make_thumbnails(fp: IO[bytes]) -> tuple[Thumbnail, Thumbnail]:
-    """Decode an upload once and return (2x, 1x) upright sRGB WebP thumbnails.
+def make_thumbnails(fp: IO[bytes], crop: Crop | None = None) -> dict[int, Thumbnail]:
+    """Decode an upload once and return its square, upright sRGB WebP thumbnails,
+    by side in pixels (PIXEL_SIZES).
 
-    Raises ImageRejected for a file that cannot be decoded. An OSError raised by fp
-    itself cannot be told apart from a damaged file and is reported as one.
+    The square is `crop`, in the upright image's pixels, or the centred one; a
+    crop that does not fit is taken as no choice. A square smaller than a size
+    is not enlarged: that thumbnail is the square itself. Raises ImageRejected
+    for a file that cannot be decoded. An OSError raised by fp itself cannot be
+    told apart from a damaged file and is reported as one.
     """
     fp.seek(0)
     try:
         with _open(fp) as im:
             _check_pixels(im)
-            large = _decode_within(im, THUMBNAIL_BOXES[0])
+            largest = _decode_square(im, crop, PIXEL_SIZES[0])
     except _DECODE_ERRORS as exc:
         raise ImageRejected(_DAMAGED) from exc
-    small = large.resize(_fit(large.size, THUMBNAIL_BOXES[1]), Image.Resampling.LANCZOS)
-    return _encode(large), _encode(small)
+    thumbnails = {}
+    for side in PIXEL_SIZES:
+        wanted = min(side, largest.width)
+        im = largest
+        if wanted != largest.width:
+            im = largest.resize((wanted, wanted), Image.Resampling.LANCZOS)
+        thumbnails[side] = _encode(im)
+    return thumbnails
 
 
 def _open(fp: IO[bytes]) -> Image.Image:
@@ -209,21 +254,64 @@ def _too_many_pixels(im: Image.Image | None = None) -> str:
     )
 
 
-def _decode_within(im: Image.Image, box: int) -> Image.Image:
-    """Decode im, upright, in sRGB, and shrunk to fit within box x box."""
+def _orientation_of(im: Image.Image) -> int:
+    orientation = im.getexif().get(ExifTags.Base.Orientation, 1)
+    return orientation if orientation in _UPRIGHT else 1
+
+
+def _upright_size(size: tuple[int, int], orientation: int) -> tuple[int, int]:
+    width, height = size
+    return (height, width) if orientation >= 5 else (width, height)
+
+
+def _stored_box(
+    crop: Crop, size: tuple[int, int], orientation: int
+) -> tuple[int, int, int, int]:
+    """The crop, given in the upright image, as a box of the image as stored.
+
+    The square is cut before the image is turned: turning the full-size image
+    would copy all of it. `size` is the stored image's.
+    """
+    width, height = size
+    x, y, side = crop.x, crop.y, crop.size
+    left, top = {
+        1: (x, y),
+        2: (width - x - side, y),  # mirrored
+        3: (width - x - side, height - y - side),  # upside down
+        4: (x, height - y - side),  # flipped
+        5: (y, x),  # transposed
+        6: (y, height - x - side),  # turned a quarter clockwise to show
+        7: (width - y - side, height - x - side),  # transversed
+        8: (width - y - side, x),  # turned a quarter anticlockwise to show
+    }[orientation]
+    return left, top, left + side, top + side
+
+
+def _decode_square(im: Image.Image, crop: Crop | None, side: int) -> Image.Image:
+    """Decode im's square, upright, in sRGB, shrunk to at most side x side."""
+    orientation = _orientation_of(im)
+    upright = _upright_size(im.size, orientation)
+    if crop is None or not crop.fits(*upright):
+        crop = Crop.centred(*upright)
+    stored_size = im.size
     if _format_of(im) == "JPEG":
         # Let libjpeg decode at 1/2, 1/4 or 1/8 size while keeping at least twice
-        # the pixels we need. The box is square, so orientation does not matter.
-        width, height = _fit(im.size, box)
-        im.draft(None, (2 * width, 2 * height))
+        # the square's pixels we need: the reduction follows the square, not the
+        # whole image (a small square of a big photo needs more of its pixels).
+        scale = min(1.0, 2 * side / crop.size)
+        im.draft(None, (math.ceil(im.width * scale), math.ceil(im.height * scale)))
     icc_profile = im.info.get("icc_profile")
     im.load()
-    orientation = im.getexif().get(ExifTags.Base.Orientation, 1)
-    im = _shrink(im, box)
-    # Turned once small: turning the full-size image would copy all of it.
+    # The draft may have reduced the image: the square shrinks with it.
+    ratio = im.width / stored_size[0]
+    left, top, _, _ = _stored_box(crop, stored_size, orientation)
+    left, top = round(left * ratio), round(top * ratio)
+    size = max(1, min(round(crop.size * ratio), im.width - left, im.height - top))
+    square = im.crop((left, top, left + size, top + size))
+    square = _shrink(square, side)
     if orientation in _UPRIGHT:
-        im = im.transpose(_UPRIGHT[orientation])
-    return _to_srgb(im, icc_profile)
+        square = square.transpose(_UPRIGHT[orientation])
+    return _to_srgb(square, icc_profile)
 
 
 def _fit(size: tuple[int, int], box: int) -> tuple[int, int]:

@@ -22,6 +22,7 @@ from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
 from avatars import state
+from avatars.files import thumbnail_names
 from registration.models import PENDING_STATES, AvatarState, Profile
 
 logger = logging.getLogger(__name__)
@@ -223,8 +224,13 @@ def purge_orphans(min_age: timedelta = timedelta(hours=1)) -> tuple[int, int]:
     media = storages["default"]
     files = 0
     if media.exists("avatars"):
-        shown = set(Profile.objects.values_list("thumbnail", flat=True))
-        shown |= set(Profile.objects.values_list("thumbnail_2x", flat=True))
+        shown = {
+            name
+            for stem in Profile.objects.exclude(thumbnails="").values_list(
+                "thumbnails", flat=True
+            )
+            for name in thumbnail_names(stem)
+        }
         cutoff = timezone.now() - min_age
         for name in media.listdir("avatars")[1]:
             path = f"avatars/{name}"

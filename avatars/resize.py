@@ -3,13 +3,12 @@ thumbnails, store them, and say what came of it (the task's outcome)."""
 
 import logging
 import time
-import uuid
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 
-from avatars import images, sandbox, state
+from avatars import files, images, sandbox, state
 from avatars.state import Outcome, is_current
 
 logger = logging.getLogger(__name__)
@@ -57,7 +56,8 @@ def make_avatar(profile_id: int, image_name: str, task_id: str) -> Outcome | Non
     and Huey retries it.
     """
     log = f"task {task_id} user {profile_id}:"
-    if not is_current(profile_id, image_name, task_id):
+    crop = state.chosen_crop(profile_id, image_name, task_id)
+    if crop is False:
         logger.info("%s skipped, the photo was replaced", log)
         return None
     started = time.monotonic()
@@ -65,6 +65,7 @@ def make_avatar(profile_id: int, image_name: str, task_id: str) -> Outcome | Non
         made = sandbox.make_thumbnails(
             _source(image_name),
             limits(),
+            crop=crop if isinstance(crop, images.Crop) else None,
             still_wanted=lambda: is_current(profile_id, image_name, task_id),
             on_start=lambda pid: logger.info("%s decoding in child %d", log, pid),
         )
@@ -86,29 +87,25 @@ def make_avatar(profile_id: int, image_name: str, task_id: str) -> Outcome | Non
     if made is None:
         logger.info("%s stopped, the photo was replaced", log)
         return None
-    thumbnail_2x, thumbnail = made
     media = storages["default"]
-    stem = f"avatars/{uuid.uuid4().hex}"
-    outcome = {
-        "image": image_name,
-        "thumbnail": media.save(
-            f"{stem}{images.OUTPUT_EXTENSION}", ContentFile(thumbnail.data)
-        ),
-        "thumbnail_2x": media.save(
-            f"{stem}-2x{images.OUTPUT_EXTENSION}", ContentFile(thumbnail_2x.data)
-        ),
-    }
-    written = [outcome["thumbnail"], outcome["thumbnail_2x"]]
-    if not state.claim_thumbnails(profile_id, image_name, task_id, written):
-        for name in written:
+    stem = files.new_thumbnail_stem()
+    for side, thumbnail in made.items():
+        name = files.thumbnail_name(stem, side)
+        # The stem is new: a storage that renamed the file would break the set.
+        if media.save(name, ContentFile(thumbnail.data)) != name:
+            raise OSError(f"{name} was stored under another name")
+    if not state.claim_thumbnails(profile_id, image_name, task_id, stem):
+        for name in files.thumbnail_names(stem):
             media.delete(name)
         logger.info("%s dropped, the photo was replaced or its account deleted", log)
         return None
+    largest = made[images.PIXEL_SIZES[0]]
     logger.info(
-        "%s thumbnails written (%dx%d)",
+        "%s thumbnails written (%dx%d square%s)",
         log,
-        thumbnail.width,
-        thumbnail.height,
+        largest.width,
+        largest.height,
+        ", chosen" if crop else ", centred",
         extra={"elapsed": time.monotonic() - started},
     )
-    return outcome
+    return {"image": image_name, "thumbnails": stem}

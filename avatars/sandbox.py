@@ -124,11 +124,13 @@ def _retire(child: _Child) -> None:
 def make_thumbnails(
     source: str | bytes,
     limits: Limits,
+    crop: images.Crop | None = None,
+    *,
     still_wanted: Callable[[], bool] = lambda: True,
     check_every: float = 0.5,
     on_start: Callable[[int], None] = lambda pid: None,
-) -> tuple[images.Thumbnail, images.Thumbnail] | None:
-    """images.make_thumbnails(source) in a child with limits.
+) -> dict[int, images.Thumbnail] | None:
+    """images.make_thumbnails(source, crop) in a child with limits.
 
     `source` is a file's path (the child opens it) or its bytes. Returns None when
     `still_wanted()` turns false while the child works (asked every `check_every`
@@ -138,7 +140,7 @@ def make_thumbnails(
     child = _take_child()
     reusable = False
     try:
-        child.connection.send((source, limits))
+        child.connection.send((source, crop, limits))
         child.jobs += 1
         if child.process.pid is not None:
             on_start(child.process.pid)
@@ -162,8 +164,8 @@ def make_thumbnails(
         else:
             _retire(child)
     if kind == "thumbnails":
-        large, small = value
-        return large, small
+        thumbnails: dict[int, images.Thumbnail] = value
+        return thumbnails
     if kind == "rejected":
         raise images.ImageRejected(value)
     if kind == "missing":
@@ -186,11 +188,11 @@ def _serve_jobs(connection: Connection) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     while True:
         try:
-            source, limits = connection.recv()
+            source, crop, limits = connection.recv()
         except EOFError:  # retired, or the consumer went away
             break
         _set_limits(limits)
-        connection.send(_job(source, limits))
+        connection.send(_job(source, crop, limits))
     # Skip interpreter teardown: nothing is left to flush, and it costs time.
     os._exit(0)
 
@@ -210,10 +212,12 @@ def _set_limits(limits: Limits) -> None:
         resource.setrlimit(limit, (value, hard))
 
 
-def _job(source: str | bytes, limits: Limits) -> tuple[str, Any]:
+def _job(
+    source: str | bytes, crop: images.Crop | None, limits: Limits
+) -> tuple[str, Any]:
     try:
         with _open(source) as fp:
-            return "thumbnails", images.make_thumbnails(fp)
+            return "thumbnails", images.make_thumbnails(fp, crop)
     except images.ImageRejected as exc:
         if isinstance(exc.__cause__, MemoryError):
             return "memory", f"over {limits.memory_bytes // 2**20} MB"

@@ -46,7 +46,7 @@ def lock_avatar_files(sender: type[Profile], instance: Profile, **kwargs: Any) -
     names = (
         Profile.objects.select_for_update()
         .filter(pk=instance.pk)
-        .values("image", "thumbnail", "thumbnail_2x", "avatar_state")
+        .values("image", "thumbnails", "avatar_state")
         .first()
     )
     if names is not None:
@@ -59,8 +59,7 @@ def delete_avatar_files(
     sender: type[Profile], instance: Profile, **kwargs: Any
 ) -> None:
     delete_files_on_commit(
-        originals=[instance.image.name],
-        thumbnails=[instance.thumbnail.name, instance.thumbnail_2x.name],
+        originals=[instance.image.name], thumbnail_stems=[instance.thumbnails]
     )
     if instance.avatar_state == AvatarState.QUEUED and instance.avatar_task_id:
         # A queued resize would find no row and do nothing; revoked, it is

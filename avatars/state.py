@@ -22,6 +22,7 @@ from huey.contrib.djhuey import HUEY
 from huey.exceptions import TaskException
 
 from avatars.files import delete_files_on_commit
+from avatars.images import Crop
 from registration.models import PENDING_STATES, AvatarState, Profile
 
 logger = logging.getLogger(__name__)
@@ -59,10 +60,27 @@ def is_current(profile_id: int, image_name: str, task_id: str) -> bool:
     ).exists()
 
 
+def chosen_crop(profile_id: int, image_name: str, task_id: str) -> Crop | None | bool:
+    """The square to cut for a task: the one chosen with the photo, None for the
+    centred one, or False when the task is no longer the profile's current one."""
+    row = (
+        Profile.objects.filter(pk=profile_id, image=image_name, avatar_task_id=task_id)
+        .values_list("crop_x", "crop_y", "crop_size")
+        .first()
+    )
+    if row is None:
+        return False
+    x, y, size = row
+    if x is None or y is None or size is None:
+        return None
+    return Crop(x, y, size)
+
+
 def claim_thumbnails(
-    profile_id: int, image_name: str, task_id: str, thumbnails: list[str]
+    profile_id: int, image_name: str, task_id: str, thumbnails: str
 ) -> bool:
-    """Name the thumbnails a worker has just written in the profile's row, if
+    """Name the thumbnails a worker has just written (their stem, as
+    avatars.files names them) in the profile's row, if
     the task is still the profile's current one. The worker deletes them itself
     when it is not.
 
@@ -72,11 +90,10 @@ def claim_thumbnails(
     files (Profile's delete receivers remove them). The state stays
     "processing": the outcome is recorded once Huey reports it (`refresh`).
     """
-    thumbnail, thumbnail_2x = thumbnails
     return bool(
         Profile.objects.filter(
             pk=profile_id, image=image_name, avatar_task_id=task_id
-        ).update(thumbnail=thumbnail, thumbnail_2x=thumbnail_2x)
+        ).update(thumbnails=thumbnails)
     )
 
 
@@ -84,15 +101,47 @@ def photo_changed(profile: Profile) -> None:
     """A saved profile names another photo than the one loaded: the old files go
     after the commit, and the new photo (if any) is queued."""
     delete_files_on_commit(
-        originals=[profile._stored_image_name],
-        thumbnails=[profile.thumbnail.name, profile.thumbnail_2x.name],
+        originals=[profile._stored_image_name], thumbnail_stems=[profile.thumbnails]
     )
     profile._stored_image_name = profile.image.name or ""
-    no_thumbnails = {"thumbnail": "", "thumbnail_2x": ""}
     if profile.image:
-        queue_resize(profile, avatar_worker_deaths=0, **no_thumbnails)
+        queue_resize(profile, avatar_worker_deaths=0, thumbnails="")
     else:
-        update_where(profile, {**no_thumbnails, "avatar_state": AvatarState.NONE})
+        update_where(profile, {"thumbnails": "", "avatar_state": AvatarState.NONE})
+
+
+def remove_photo(profile: Profile) -> None:
+    """Back to the default avatar at once; the files go after the commit.
+
+    The row is locked and read again: a resize may have claimed thumbnails since
+    `profile` was loaded. Its task id is cleared, so a resize still running for
+    the removed photo finds it is no longer current and stores nothing.
+    """
+    with transaction.atomic():
+        current = (
+            Profile.objects.select_for_update()
+            .filter(pk=profile.pk)
+            .values("image", "thumbnails")
+            .get()
+        )
+        delete_files_on_commit(
+            originals=[current["image"]], thumbnail_stems=[current["thumbnails"]]
+        )
+        update_where(
+            profile,
+            {
+                "image": "",
+                "thumbnails": "",
+                "crop_x": None,
+                "crop_y": None,
+                "crop_size": None,
+                "avatar_state": AvatarState.NONE,
+                "avatar_task_id": "",
+                "avatar_error": "",
+                "avatar_worker": "",
+                "avatar_worker_deaths": 0,
+            },
+        )
 
 
 def queue_resize(
@@ -118,14 +167,14 @@ def queue_resize(
         avatar_finished_at=None,
     )
     still = {} if replacing_task is None else {"avatar_task_id": replacing_task}
-    claimed = []
+    claimed = ""
     if replacing_task is not None:
         # Thumbnails the replaced task wrote and claimed, but never recorded.
-        claimed = [profile.thumbnail.name, profile.thumbnail_2x.name]
-        changes.update(thumbnail="", thumbnail_2x="")
+        claimed = profile.thumbnails
+        changes.update(thumbnails="")
     if not update_where(profile, changes, **still):
         return False
-    delete_files_on_commit(thumbnails=claimed)
+    delete_files_on_commit(thumbnail_stems=[claimed])
     transaction.on_commit(lambda: send(task))
     return True
 
@@ -212,7 +261,15 @@ def refresh(profile: Profile) -> Profile:
             exc.metadata.get("error"),
         )
         outcome = {"image": profile.image.name, "error": UNEXPECTED_FAILURE}
-    if outcome is not None:
+    if outcome is not None and not ("error" in outcome or "thumbnails" in outcome):
+        # Made before avatars were squares, by a worker of an earlier release:
+        # the original is still there, so make them again.
+        logger.info(
+            "task %s user %s: an old outcome, queued again", task_id, profile.pk
+        )
+        delete_files_on_commit(thumbnail_stems=[profile.thumbnails])
+        requeue(profile)
+    elif outcome is not None:
         record_outcome(profile, task_id, outcome)
     return profile
 
@@ -231,8 +288,7 @@ def record_outcome(profile: Profile, task_id: str, outcome: Outcome) -> bool:
         # its thumbnails are recorded; a failed one stays for another attempt.
         changes = {
             "avatar_state": AvatarState.READY,
-            "thumbnail": outcome["thumbnail"],
-            "thumbnail_2x": outcome["thumbnail_2x"],
+            "thumbnails": outcome["thumbnails"],
             "image": "",
         }
     changes["avatar_finished_at"] = timezone.now()
@@ -240,9 +296,7 @@ def record_outcome(profile: Profile, task_id: str, outcome: Outcome) -> bool:
         profile, changes, avatar_task_id=task_id, image=outcome["image"]
     ):
         logger.info("task %s user %s: stale outcome discarded", task_id, profile.pk)
-        delete_files_on_commit(
-            thumbnails=[outcome.get("thumbnail"), outcome.get("thumbnail_2x")]
-        )
+        delete_files_on_commit(thumbnail_stems=[outcome.get("thumbnails")])
         return False
     if changes["avatar_state"] == AvatarState.READY:
         delete_files_on_commit(originals=[outcome["image"]])

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.static import serve
 from django_htmx.http import HttpResponseStopPolling
 
+from avatars import initials as initials_module
 from avatars import recovery, state
 from config.http import MemberRequest
 from registration.models import AvatarState, Profile
@@ -75,6 +76,30 @@ def media(request: HttpRequest, path: str) -> HttpResponseBase:
     except SuspiciousFileOperation:
         # A path that climbs out of MEDIA_ROOT is a guess: it does not exist.
         raise Http404(path) from None
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_POST
+def remove_avatar(request: MemberRequest) -> HttpResponse:
+    """ "Remove photo": back to the person's initials at once."""
+    profile = request.user.profile
+    state.remove_photo(profile)
+    if not request.htmx:
+        return redirect("profile")
+    return render(request, STATUS_TEMPLATE, status_context(profile))
+
+
+@require_GET
+def initials_avatar(request: HttpRequest, colour: int, initials: str) -> HttpResponse:
+    """The default avatar. The same URL is always the same picture."""
+    if colour >= len(initials_module.PALETTE):
+        raise Http404("no such colour")
+    response = HttpResponse(
+        initials_module.svg(initials, colour), content_type="image/svg+xml"
+    )
     response["Cache-Control"] = "public, max-age=31536000, immutable"
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -62,8 +62,7 @@ def make_poller(username: str, state: str) -> str:
         HUEY.add_schedule(task)
     else:
         changes.update(
-            thumbnail="avatars/bench.webp",
-            thumbnail_2x="avatars/bench-2x.webp",
+            thumbnails="avatars/bench",
             avatar_finished_at=timezone.now() + timedelta(seconds=1),
         )
     Profile.objects.filter(pk=user.pk).update(**changes)

@@ -312,7 +312,8 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
         "style-src": [SELF],
-        "img-src": [SELF, "data:", *media_image_sources],
+        # blob: is the preview of a photo chosen for upload, read from the file.
+        "img-src": [SELF, "data:", "blob:", *media_image_sources],
         "connect-src": [SELF],
         "form-action": [SELF],
         "frame-ancestors": [NONE],

@@ -18,12 +18,23 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 
-from avatars.forms import AvatarField
+from avatars.forms import AvatarField, PhotoWithCropForm
+from avatars.images import Crop
 from registration.models import Profile, User
 
+CROP_COLUMNS = ("crop_x", "crop_y", "crop_size")
+PROFILE_FORM_FIELDS = ("image", "bio", "location")
 
-class SignupForm(AllauthSignupForm):
-    """allauth's sign-up, with a photo."""
+
+def set_crop(profile: Profile, crop: Crop | None) -> None:
+    """The square to cut from the profile's new photo; None: the centred one."""
+    profile.crop_x, profile.crop_y, profile.crop_size = (
+        (crop.x, crop.y, crop.size) if crop else (None, None, None)
+    )
+
+
+class SignupForm(PhotoWithCropForm, AllauthSignupForm):
+    """allauth's sign-up, with a photo and the square chosen from it."""
 
     account_already_exists: bool
 
@@ -81,6 +92,7 @@ class SignupForm(AllauthSignupForm):
             setup_user_email(request, user, [EmailAddress(email=email)])
             if self.cleaned_data.get("image"):
                 user.profile.image = self.cleaned_data["image"]
+                set_crop(user.profile, self.cleaned_data.get("crop"))
                 user.profile.save()
         return user
 
@@ -125,7 +137,7 @@ class ChangeEmailForm(AllauthAddEmailForm):
         return address
 
 
-class ProfileForm(forms.ModelForm[Profile]):
+class ProfileForm(PhotoWithCropForm, forms.ModelForm[Profile]):
     image = AvatarField(
         label="New photo",
         help_text="Optional: choose a file to replace your photo.",
@@ -133,12 +145,18 @@ class ProfileForm(forms.ModelForm[Profile]):
 
     class Meta:
         model = Profile
-        fields = ["image", "bio", "location"]
+        fields = PROFILE_FORM_FIELDS
         widgets = {"bio": forms.Textarea(attrs={"rows": 3})}
 
     def save(self, commit: bool = True) -> Profile:
-        with transaction.atomic():
-            profile: Profile = super().save(commit)
+        """Writes the form's own fields only: the worker writes the others at
+        any moment, and an old copy of them must not overwrite its news."""
+        profile: Profile = super().save(commit=False)
+        if "image" in self.changed_data and profile.image:
+            set_crop(profile, self.cleaned_data.get("crop"))
+        if commit:
+            with transaction.atomic():
+                profile.save(update_fields=[*PROFILE_FORM_FIELDS, *CROP_COLUMNS])
         return profile
 
 

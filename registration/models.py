@@ -89,8 +89,13 @@ class Profile(models.Model):
         max_length=200,
         help_text="The uploaded original. Private: never served.",
     )
-    bio = models.TextField(blank=True, default="This is a default bio")
+    bio = models.TextField(blank=True, max_length=300)
     location = models.CharField(max_length=100, blank=True)
+    # The square the person chose, in the upright photo's pixels; none: the
+    # centred one. Kept with the photo, so every attempt cuts the same square.
+    crop_x = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    crop_y = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    crop_size = models.PositiveIntegerField(null=True, blank=True, editable=False)
 
     avatar_state = models.CharField(
         max_length=10, choices=AvatarState.choices, default=AvatarState.NONE
@@ -104,8 +109,12 @@ class Profile(models.Model):
     avatar_worker = models.CharField(
         max_length=200, blank=True, help_text="The consumer running the task."
     )
-    thumbnail = models.FileField(blank=True, editable=False, max_length=200)
-    thumbnail_2x = models.FileField(blank=True, editable=False, max_length=200)
+    thumbnails = models.CharField(
+        max_length=100,
+        blank=True,
+        editable=False,
+        help_text="Where the square thumbnails are: this, then -<side in px>.webp.",
+    )
     avatar_queued_at = models.DateTimeField(null=True, blank=True)
     avatar_started_at = models.DateTimeField(null=True, blank=True)
     avatar_finished_at = models.DateTimeField(null=True, blank=True)
@@ -120,3 +129,7 @@ class Profile(models.Model):
     @property
     def avatar_pending(self) -> bool:
         return self.avatar_state in PENDING_STATES
+
+    @property
+    def avatar_ready(self) -> bool:
+        return self.avatar_state == AvatarState.READY and bool(self.thumbnails)

@@ -14,18 +14,24 @@ RED = (255, 0, 0)
 BLUE = (0, 0, 255)
 
 
-def thumbnails_of(data: bytes) -> tuple[Image.Image, Image.Image]:
+def thumbnails_of(
+    data: bytes, crop: images.Crop | None = None
+) -> tuple[Image.Image, Image.Image]:
+    """The 600 and 300 px thumbnails, decoded, once every size is checked: a
+    square of its side, or of the largest one's if that is smaller."""
     fp = io.BytesIO(data)
-    large, small = make_thumbnails(fp)
+    made = make_thumbnails(fp, crop)
     assert not fp.closed  # the caller's file is the caller's to close
-    decoded = []
-    for thumbnail in (large, small):
+    assert list(made) == [600, 300, 192, 96, 64, 32]
+    decoded = {}
+    for side, thumbnail in made.items():
         im = Image.open(io.BytesIO(thumbnail.data))
         assert im.format == "WEBP"
         assert im.size == (thumbnail.width, thumbnail.height)
+        assert im.width == im.height == min(side, made[600].width)
         im.load()
-        decoded.append(im)
-    return decoded[0], decoded[1]
+        decoded[side] = im
+    return decoded[600], decoded[300]
 
 
 def centre(im: Image.Image) -> tuple[int, ...]:
@@ -54,29 +60,30 @@ def webp_chunks(data: bytes) -> list[bytes]:
 
 
 @pytest.mark.parametrize(
-    ("size", "large", "small"),
+    ("size", "largest"),
     [
-        ((4000, 3000), (600, 450), (300, 225)),
-        ((3000, 4000), (450, 600), (225, 300)),
-        ((6000, 1000), (600, 100), (300, 50)),
-        ((1000, 1000), (600, 600), (300, 300)),
-        ((450, 200), (450, 200), (300, 133)),
-        ((100, 50), (100, 50), (100, 50)),
-        ((1, 1), (1, 1), (1, 1)),
+        ((4000, 3000), 600),
+        ((3000, 4000), 600),
+        ((6000, 1000), 600),
+        ((1000, 1000), 600),
+        ((450, 200), 200),
+        ((100, 50), 50),
+        ((1, 1), 1),
     ],
 )
-def test_thumbnails_fit_their_boxes_keep_aspect_and_never_grow(size, large, small):
+def test_thumbnails_are_squares_of_every_size_and_never_grow(size, largest):
     big, little = thumbnails_of(factory.jpeg_bytes(size, (90, 140, 60)))
 
-    assert big.size == large
-    assert little.size == small
+    assert big.size == (largest, largest)
+    assert little.size == (min(300, largest),) * 2
     assert_close(centre(little), (90, 140, 60))
 
 
 def test_photo_thumbnails_are_small_single_frame_webp():
-    large, small = make_thumbnails(io.BytesIO(factory.photo_jpeg_bytes((4000, 3000))))
+    made = make_thumbnails(io.BytesIO(factory.photo_jpeg_bytes((4000, 3000))))
+    large, small = made[600], made[300]
 
-    for thumbnail in (large, small):
+    for thumbnail in made.values():
         im = Image.open(io.BytesIO(thumbnail.data))
         assert im.format == images.OUTPUT_FORMAT
         assert im.get_format_mimetype() == "image/webp"
@@ -117,34 +124,109 @@ STORED_FOR_ORIENTATION = {
 }
 
 
+GREEN, YELLOW = (0, 255, 0), (255, 255, 0)
+
+
 def upright_test_card() -> Image.Image:
-    """Landscape 400x200, blue, with the top-left quarter red."""
+    """Landscape 400x200 in four quarters: red, green above; blue, yellow below."""
     im = Image.new("RGB", (400, 200), BLUE)
     im.paste(RED, (0, 0, 200, 100))
+    im.paste(GREEN, (200, 0, 400, 100))
+    im.paste(YELLOW, (200, 100, 400, 200))
     return im
 
 
-def assert_upright_test_card(im: Image.Image) -> None:
-    assert im.width == 2 * im.height
+def assert_centred_square_of_test_card(im: Image.Image) -> None:
+    """The centred square (x 100 to 300) is a quarter of each colour."""
     w, h = im.size
+    assert w == h
     assert_close(im.getpixel((w // 4, h // 4)), RED, 30)
-    assert_close(im.getpixel((3 * w // 4, h // 4)), BLUE, 30)
+    assert_close(im.getpixel((3 * w // 4, h // 4)), GREEN, 30)
     assert_close(im.getpixel((w // 4, 3 * h // 4)), BLUE, 30)
-    assert_close(im.getpixel((3 * w // 4, 3 * h // 4)), BLUE, 30)
+    assert_close(im.getpixel((3 * w // 4, 3 * h // 4)), YELLOW, 30)
+
+
+def assert_only(im: Image.Image, colour: tuple[int, int, int], margin: int = 3):
+    """Every pixel is `colour`, a few pixels in from the edges (where resampling
+    blends in what lay just outside the square)."""
+    inner = im.convert("RGB").crop(
+        (margin, margin, im.width - margin, im.height - margin)
+    )
+    for _, found in inner.getcolors(inner.width * inner.height):
+        assert_close(found, colour, 40)
+
+
+def stored_for(orientation: int) -> Image.Image:
+    stored = upright_test_card()
+    if STORED_FOR_ORIENTATION[orientation] is not None:
+        stored = stored.transpose(STORED_FOR_ORIENTATION[orientation])
+    return stored
 
 
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_every_exif_orientation_comes_out_upright(orientation):
-    stored = upright_test_card()
-    if STORED_FOR_ORIENTATION[orientation] is not None:
-        stored = stored.transpose(STORED_FOR_ORIENTATION[orientation])
+    data = factory.jpeg_from(stored_for(orientation), orientation=orientation)
 
-    large, small = thumbnails_of(factory.jpeg_from(stored, orientation=orientation))
+    large, small = thumbnails_of(data)
 
-    assert large.size == (400, 200)
-    assert small.size == (300, 150)
-    assert_upright_test_card(large)
-    assert_upright_test_card(small)
+    assert inspect_image(io.BytesIO(data)) == ImageInfo("JPEG", 400, 200)
+    assert large.size == (200, 200)
+    assert_centred_square_of_test_card(large)
+    assert_centred_square_of_test_card(small)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+@pytest.mark.parametrize(
+    ("crop", "colour"),
+    [
+        (images.Crop(200, 0, 100), GREEN),  # the top-right quarter
+        (images.Crop(0, 100, 100), BLUE),
+        (images.Crop(310, 110, 90), YELLOW),  # at the far corner
+    ],
+)
+def test_the_chosen_square_is_cut_in_the_upright_image(orientation, crop, colour):
+    data = factory.encode(
+        stored_for(orientation), "PNG", exif=factory.exif_with(orientation)
+    )
+
+    large, small = thumbnails_of(data, crop)
+
+    assert large.size == (crop.size, crop.size)
+    assert_only(large, colour)
+    assert_only(small, colour)
+
+
+def test_a_crop_that_does_not_fit_is_taken_as_no_choice():
+    large, _ = thumbnails_of(
+        factory.jpeg_from(upright_test_card()), images.Crop(350, 0, 100)
+    )
+
+    assert_centred_square_of_test_card(large)
+
+
+@pytest.mark.parametrize(
+    ("crop", "decoded"),
+    [
+        (None, (2000, 1500)),  # the centred 3000 px square: 1/2 keeps 1500
+        (images.Crop(0, 0, 2400), (2000, 1500)),
+        (images.Crop(1000, 1000, 1199), (4000, 3000)),  # needs every pixel
+        (images.Crop(0, 0, 600), (4000, 3000)),
+    ],
+)
+def test_the_reduced_decode_follows_the_square_not_the_photo(
+    monkeypatch, crop, decoded
+):
+    decoded_sizes = []
+    load = JpegImagePlugin.JpegImageFile.load
+
+    def spy(im):
+        decoded_sizes.append(im.size)
+        return load(im)
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "load", spy)
+    make_thumbnails(io.BytesIO(factory.photo_jpeg_bytes((4000, 3000))), crop)
+
+    assert decoded_sizes[0] == decoded
 
 
 @pytest.mark.parametrize(
@@ -157,11 +239,14 @@ def test_every_exif_orientation_comes_out_upright(orientation):
     ],
 )
 def test_orientation_of_other_formats_is_applied_too(format, params):
-    stored = upright_test_card().transpose(STORED_FOR_ORIENTATION[6])
+    data = factory.encode(stored_for(6), format, **params)
 
-    large, _ = thumbnails_of(factory.encode(stored, format, **params))
+    large, _ = thumbnails_of(data)
+    top_right, _ = thumbnails_of(data, images.Crop(200, 0, 100))
 
-    assert_upright_test_card(large)
+    assert inspect_image(io.BytesIO(data)).width == 400
+    assert_centred_square_of_test_card(large)
+    assert_only(top_right, GREEN)
 
 
 # Colour
@@ -331,7 +416,7 @@ def test_greyscale_with_alpha_is_kept_transparent():
 def test_opaque_png_gives_opaque_webp():
     data = factory.png_bytes((100, 100), "RGB", (10, 100, 200))
 
-    for thumbnail in make_thumbnails(io.BytesIO(data)):
+    for thumbnail in make_thumbnails(io.BytesIO(data)).values():
         assert Image.open(io.BytesIO(thumbnail.data)).mode == "RGB"
         assert b"ALPH" not in webp_chunks(thumbnail.data)
 
@@ -361,8 +446,8 @@ def test_opaque_png_gives_opaque_webp():
 def test_other_formats_make_thumbnails(data):
     large, small = thumbnails_of(data)
 
-    assert large.size == (600, 450)
-    assert small.size == (300, 225)
+    assert large.size == (480, 480)  # the centred square of 640 x 480
+    assert small.size == (300, 300)
     assert_close(centre(small), (200, 30, 30), 12)
 
 
@@ -375,9 +460,7 @@ def test_mpo_is_reported_as_jpeg():
 def test_animated_gif_gives_its_first_frame_only():
     data = factory.animated_gif_bytes((120, 80), ((255, 0, 0), (0, 0, 255)))
 
-    large, small = make_thumbnails(io.BytesIO(data))
-
-    for thumbnail in (large, small):
+    for thumbnail in make_thumbnails(io.BytesIO(data)).values():
         im = Image.open(io.BytesIO(thumbnail.data))
         assert getattr(im, "n_frames", 1) == 1
         assert b"ANIM" not in webp_chunks(thumbnail.data)
@@ -415,7 +498,7 @@ def sensitive_inputs() -> list:
 def test_no_metadata_of_the_upload_reaches_the_thumbnails(data):
     source = Image.open(io.BytesIO(data))
     assert source.getexif()  # the test input does carry metadata
-    for thumbnail in make_thumbnails(io.BytesIO(data)):
+    for thumbnail in make_thumbnails(io.BytesIO(data)).values():
         im = Image.open(io.BytesIO(thumbnail.data))
         assert not im.getexif()
         assert not {"exif", "xmp", "icc_profile", "comment"} & set(im.info)

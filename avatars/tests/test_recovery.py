@@ -84,19 +84,39 @@ def test_finished_task_is_recorded_not_requeued(
 ):
     taken_by(queued, "elsewhere:1")
     HUEY.put_result(
-        queued.avatar_task_id,
-        {"image": queued.image.name, "thumbnail": "a.webp", "thumbnail_2x": "b.webp"},
+        queued.avatar_task_id, {"image": queued.image.name, "thumbnails": "avatars/a"}
     )
     assert sweep(django_capture_on_commit_callbacks) == 0
     assert Profile.objects.get().avatar_state == "ready"
 
 
+def test_an_outcome_of_the_release_before_square_avatars_is_made_again(
+    queued, django_capture_on_commit_callbacks
+):
+    """Its worker made a 600 and a 300 px thumbnail of the whole photo; the
+    original is still there, so the photo is queued again."""
+    taken_by(queued, "elsewhere:1")
+    old_task = queued.avatar_task_id
+    HUEY.put_result(
+        old_task,
+        {"image": queued.image.name, "thumbnail": "a.webp", "thumbnail_2x": "b.webp"},
+    )
+    HUEY.storage.flush_queue()
+
+    sweep(django_capture_on_commit_callbacks)
+
+    requeued = Profile.objects.get()
+    assert requeued.avatar_state == "queued"
+    assert requeued.avatar_task_id != old_task
+    assert [task.id for task in HUEY.pending()] == [requeued.avatar_task_id]
+
+
 def test_purge_removes_unread_results_and_unshown_thumbnails(queued):
     media = storages["default"]
-    shown = media.save("avatars/shown.webp", ContentFile(b"x"))
-    orphan = media.save("avatars/orphan.webp", ContentFile(b"x"))
-    fresh = media.save("avatars/fresh.webp", ContentFile(b"x"))
-    Profile.objects.filter(pk=queued.pk).update(thumbnail=shown)
+    shown = media.save("avatars/shown-96.webp", ContentFile(b"x"))
+    orphan = media.save("avatars/orphan-96.webp", ContentFile(b"x"))
+    fresh = media.save("avatars/fresh-96.webp", ContentFile(b"x"))
+    Profile.objects.filter(pk=queued.pk).update(thumbnails="avatars/shown")
     past = time.time() - 7200
     for name in (shown, orphan):
         os.utime(media.path(name), (past, past))

@@ -22,13 +22,23 @@ def test_a_photo_comes_out_as_it_does_in_process():
     assert made == images.make_thumbnails(io.BytesIO(photo))
 
 
+def test_the_chosen_square_goes_to_the_child():
+    photo = image_factory.photo_jpeg_bytes((1600, 1200))
+    crop = images.Crop(1000, 100, 500)
+
+    made = sandbox.make_thumbnails(photo, LIMITS, crop)
+
+    assert made == images.make_thumbnails(io.BytesIO(photo), crop)
+    assert made is not None and made[600].width == 500
+
+
 def test_a_path_is_opened_by_the_child(tmp_path):
     path = tmp_path / "original"
     path.write_bytes(image_factory.photo_jpeg_bytes((800, 600)))
 
     made = sandbox.make_thumbnails(str(path), LIMITS)
 
-    assert made is not None and made[0].width == 600
+    assert made is not None and made[600].width == 600
     with pytest.raises(FileNotFoundError):
         sandbox.make_thumbnails(str(tmp_path / "gone"), LIMITS)
 
@@ -99,7 +109,11 @@ def test_a_decode_nobody_wants_any_more_is_killed():
         return len(asked) < 2
 
     made = sandbox.make_thumbnails(
-        bomb, limits, still_wanted, check_every=0.1, on_start=children.append
+        bomb,
+        limits,
+        still_wanted=still_wanted,
+        check_every=0.1,
+        on_start=children.append,
     )
 
     assert made is None

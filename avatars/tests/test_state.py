@@ -1,12 +1,12 @@
 """The state's writers: a stale writer changes nothing, a requeue happens once."""
 
 import pytest
-from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from huey.contrib.djhuey import HUEY
 
 from avatars import state
 from registration.models import AvatarState, Profile
+from testing.thumbnails import any_exist, write_thumbnails
 
 pytestmark = pytest.mark.django_db
 
@@ -14,19 +14,13 @@ pytestmark = pytest.mark.django_db
 def test_an_outcome_for_a_replaced_task_is_discarded_with_its_thumbnails(
     queued, django_capture_on_commit_callbacks
 ):
-    media = storages["default"]
-    outcome = {
-        "image": queued.image.name,
-        "thumbnail": media.save("avatars/old.webp", ContentFile(b"RIFF")),
-        "thumbnail_2x": media.save("avatars/old-2x.webp", ContentFile(b"RIFF")),
-    }
+    outcome = {"image": queued.image.name, "thumbnails": write_thumbnails()}
     with django_capture_on_commit_callbacks(execute=True):
         assert not state.record_outcome(queued, "an-older-task", outcome)
 
     queued.refresh_from_db()
     assert queued.avatar_state == AvatarState.QUEUED
-    assert not media.exists(outcome["thumbnail"])
-    assert not media.exists(outcome["thumbnail_2x"])
+    assert not any_exist(outcome["thumbnails"])
 
 
 def test_two_requeues_of_the_same_task_queue_it_once(
@@ -57,32 +51,24 @@ def test_try_again_is_only_for_a_failed_photo(
     assert queued.avatar_task_id != old_task
 
 
-def write_thumbnails(stem: str) -> list[str]:
-    media = storages["default"]
-    return [
-        media.save(f"avatars/{stem}.webp", ContentFile(b"RIFF")),
-        media.save(f"avatars/{stem}-2x.webp", ContentFile(b"RIFF")),
-    ]
-
-
 def test_a_claim_names_the_thumbnails_only_for_the_current_task(queued):
-    written = write_thumbnails("claimed")
+    written = write_thumbnails()
 
     assert not state.claim_thumbnails(queued.pk, queued.image.name, "old", written)
-    assert Profile.objects.get().thumbnail == ""
+    assert Profile.objects.get().thumbnails == ""
     assert state.claim_thumbnails(
         queued.pk, queued.image.name, queued.avatar_task_id, written
     )
 
     claimed = Profile.objects.get()
-    assert [claimed.thumbnail.name, claimed.thumbnail_2x.name] == written
+    assert claimed.thumbnails == written
     assert claimed.avatar_state == AvatarState.QUEUED  # recorded later, by refresh
 
 
 def test_a_requeue_removes_thumbnails_claimed_by_the_task_it_replaces(
     queued, django_capture_on_commit_callbacks
 ):
-    written = write_thumbnails("abandoned")
+    written = write_thumbnails()
     state.claim_thumbnails(queued.pk, queued.image.name, queued.avatar_task_id, written)
     profile = Profile.objects.get()
 
@@ -90,21 +76,21 @@ def test_a_requeue_removes_thumbnails_claimed_by_the_task_it_replaces(
         assert state.requeue(profile)
 
     profile.refresh_from_db()
-    assert (profile.thumbnail, profile.thumbnail_2x) == ("", "")
-    assert not any(storages["default"].exists(name) for name in written)
+    assert profile.thumbnails == ""
+    assert not any_exist(written)
 
 
 def test_deleting_a_profile_loaded_before_a_claim_removes_the_claimed_files(
     queued, django_capture_on_commit_callbacks
 ):
     loaded_before = Profile.objects.get()
-    written = write_thumbnails("late")
+    written = write_thumbnails()
     state.claim_thumbnails(queued.pk, queued.image.name, queued.avatar_task_id, written)
 
     with django_capture_on_commit_callbacks(execute=True):
         loaded_before.delete()
 
-    assert not any(storages["default"].exists(name) for name in written)
+    assert not any_exist(written)
     assert not storages["uploads"].exists(queued.image.name)
 
 

@@ -1,5 +1,4 @@
 import pytest
-from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -7,6 +6,7 @@ from huey.contrib.djhuey import HUEY
 
 from registration.models import Profile
 from testing.client import HTMX, avatar_element, post, queued_resizes, signup
+from testing.thumbnails import any_exist, write_thumbnails
 
 pytestmark = pytest.mark.django_db
 
@@ -41,12 +41,7 @@ def test_queued_avatar_polls_fast_first_then_steadily(client, photo_jpeg, settin
 def finish_resize(profile: Profile) -> None:
     """Play the worker's part: start, write thumbnails, store the outcome."""
     Profile.objects.filter(pk=profile.pk).update(avatar_state="processing")
-    media = storages["default"]
-    outcome = {
-        "image": profile.image.name,
-        "thumbnail": media.save("avatars/t.webp", ContentFile(b"RIFF-1x")),
-        "thumbnail_2x": media.save("avatars/t-2x.webp", ContentFile(b"RIFF-2x")),
-    }
+    outcome = {"image": profile.image.name, "thumbnails": write_thumbnails()}
     HUEY.put_result(profile.avatar_task_id, outcome)
 
 
@@ -63,8 +58,9 @@ def test_ready_fragment_is_the_thumbnail_and_stops_polling(client, photo_jpeg):
     assert 'data-state="ready"' in element
     assert "hx-trigger" not in element and "hx-get" not in element
     profile.refresh_from_db()
-    assert f'src="/media/{profile.thumbnail.name}"' in html
-    assert f"/media/{profile.thumbnail_2x.name} 2x" in html
+    assert f'src="/media/{profile.thumbnails}-300.webp"' in html
+    assert f"/media/{profile.thumbnails}-600.webp 2x" in html
+    assert 'width="300" height="300"' in html
     assert 'alt="Profile photo of hana"' in html
     # Recorded once: the result store no longer holds it, the row does.
     assert HUEY.result(profile.avatar_task_id) is None
@@ -92,9 +88,9 @@ def test_thumbnails_are_served_and_originals_are_not(client, photo_jpeg):
     client.get("/profile/avatar/", **HTMX)
     profile.refresh_from_db()
 
-    thumbnail = client.get(profile.thumbnail.url)
+    thumbnail = client.get(f"/media/{profile.thumbnails}-300.webp")
     assert thumbnail.status_code == 200
-    assert b"".join(thumbnail.streaming_content) == b"RIFF-1x"
+    assert b"".join(thumbnail.streaming_content) == b"RIFF-300"
     assert "immutable" in thumbnail["Cache-Control"]
     for guess in [
         f"/media/{profile.image.name}",
@@ -158,3 +154,89 @@ def test_replacing_the_photo_shows_the_live_status_again(client, photo_jpeg):
     assert 'data-state="queued"' in element
     assert "hx-get" in element
     assert len(queued_resizes()) == 2
+
+
+def test_the_initials_avatar_is_an_svg_cached_for_good(client):
+    response = client.get("/avatars/initials/3-AB.svg")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/svg+xml"
+    assert "immutable" in response["Cache-Control"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert ">AB</text>" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/avatars/initials/99-AB.svg",
+        "/avatars/initials/3-ab.svg",
+        "/avatars/initials/3-ABC.svg",
+        "/avatars/initials/3-%3Cscript%3E.svg",
+    ],
+)
+def test_no_other_initials_avatar_exists(client, path):
+    assert client.get(path).status_code == 404
+
+
+def test_someone_without_a_ready_photo_shows_their_initials(client, photo_jpeg):
+    signup(client, photo_jpeg)  # queued, not ready
+    Profile.objects.update(avatar_state="failed")
+
+    html = client.get("/profile/avatar/", **HTMX).content.decode()
+
+    assert 'src="/avatars/initials/' in html
+    assert "-H.svg" in html
+    assert 'width="300" height="300"' in html
+    assert 'alt="hana has no profile photo yet"' in html
+
+
+def test_remove_photo_goes_back_to_the_initials_and_removes_the_files(
+    client, photo_jpeg
+):
+    signup(client, photo_jpeg)
+    profile = Profile.objects.get()
+    finish_resize(profile)
+    client.get("/profile/avatar/", **HTMX)  # records it: ready
+    profile.refresh_from_db()
+    stem = profile.thumbnails
+
+    response = post(client, "/profile/avatar/remove/", {}, **HTMX)
+
+    html = response.content.decode()
+    assert 'data-state="none"' in avatar_element(html)
+    assert "/avatars/initials/" in html
+    assert "Remove photo" not in html
+    profile.refresh_from_db()
+    assert (profile.thumbnails, profile.image.name, profile.avatar_task_id) == (
+        "",
+        "",
+        "",
+    )
+    assert not any_exist(stem)
+
+
+def test_remove_photo_while_it_is_processing_stores_nothing_later(
+    client, photo_jpeg, django_capture_on_commit_callbacks
+):
+    from avatars import state
+
+    signup(client, photo_jpeg)
+    profile = Profile.objects.get()
+    task_id, original = profile.avatar_task_id, profile.image.name
+
+    post(client, "/profile/avatar/remove/", {})
+
+    # The running resize now finds its task is no longer the profile's.
+    written = write_thumbnails()
+    assert not state.claim_thumbnails(profile.pk, original, task_id, written)
+    assert not storages["uploads"].exists(original)
+
+
+def test_remove_photo_is_a_post_for_members(client):
+    assert client.post("/profile/avatar/remove/").status_code == 302  # to log in
+    signup(client)
+    assert client.get("/profile/avatar/remove/").status_code == 405
+    csrf_client = type(client)(enforce_csrf_checks=True)
+    csrf_client.cookies = client.cookies
+    assert csrf_client.post("/profile/avatar/remove/").status_code == 403

@@ -7,8 +7,6 @@ import pytest
 from allauth.account.models import EmailAddress
 from allauth.usersessions.models import UserSession
 from django.core import mail
-from django.core.files.base import ContentFile
-from django.core.files.storage import storages
 from django.test import Client
 from huey.contrib.djhuey import HUEY
 
@@ -16,6 +14,7 @@ from registration.models import Profile, User
 from testing.client import post, queued_resizes, signup
 from testing.mail import deliver
 from testing.storage import stored_names
+from testing.thumbnails import write_thumbnails
 
 pytestmark = pytest.mark.django_db
 
@@ -104,13 +103,8 @@ def test_a_wrong_password_deletes_nothing(member):
 def test_deleting_removes_everything_and_signs_out_every_browser(member):
     phone = log_in("hana", PHONE)
     profile = User.objects.get(username="hana").profile
-    thumbnails = [
-        storages["default"].save(f"avatars/{name}.webp", ContentFile(b"RIFF"))
-        for name in ("t", "t-2x")
-    ]
-    Profile.objects.filter(pk=profile.pk).update(
-        thumbnail=thumbnails[0], thumbnail_2x=thumbnails[1]
-    )
+    # Thumbnails a running resize has written and claimed.
+    Profile.objects.filter(pk=profile.pk).update(thumbnails=write_thumbnails())
     task_id = profile.avatar_task_id
     assert everything_of("hana")["originals"]
     assert everything_of("hana")["sessions"] == 2

@@ -1,0 +1,22 @@
+"""Thumbnail files as the worker writes them, for tests that play its part."""
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
+
+from avatars.files import new_thumbnail_stem, thumbnail_name, thumbnail_names
+from avatars.images import PIXEL_SIZES
+
+
+def write_thumbnails() -> str:
+    """Every size of one photo's thumbnails (each holds b"RIFF-<side>"); returns
+    their stem, as the worker's outcome names it."""
+    media = storages["default"]
+    stem = new_thumbnail_stem()
+    for side in PIXEL_SIZES:
+        media.save(thumbnail_name(stem, side), ContentFile(f"RIFF-{side}".encode()))
+    return stem
+
+
+def any_exist(stem: str) -> bool:
+    media = storages["default"]
+    return any(media.exists(name) for name in thumbnail_names(stem))
