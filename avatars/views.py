@@ -46,7 +46,10 @@ def poll_interval_ms(profile: Profile) -> int:
 @require_GET
 def avatar_status(request: MemberRequest) -> HttpResponse:
     profile = state.refresh(request.user.profile)
-    response = render(request, STATUS_TEMPLATE, status_context(profile))
+    context = status_context(profile)
+    # The last poll's answer also changes the top bar's avatar (out of band).
+    context["header_oob"] = bool(request.htmx) and not profile.avatar_pending
+    response = render(request, STATUS_TEMPLATE, context)
     if request.htmx and not profile.avatar_pending:
         # The fragment carries no trigger any more; 286 also tells htmx 2 to stop.
         response.status_code = HttpResponseStopPolling.status_code
@@ -89,7 +92,9 @@ def remove_avatar(request: MemberRequest) -> HttpResponse:
     state.remove_photo(profile)
     if not request.htmx:
         return redirect("profile")
-    return render(request, STATUS_TEMPLATE, status_context(profile))
+    return render(
+        request, STATUS_TEMPLATE, {**status_context(profile), "header_oob": True}
+    )
 
 
 @require_GET

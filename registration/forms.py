@@ -23,7 +23,7 @@ from avatars.images import Crop
 from registration.models import Profile, User
 
 CROP_COLUMNS = ("crop_x", "crop_y", "crop_size")
-PROFILE_FORM_FIELDS = ("image", "bio", "location")
+PROFILE_FORM_FIELDS = ("image", "bio", "location", "visibility")
 
 
 def set_crop(profile: Profile, crop: Crop | None) -> None:
@@ -146,7 +146,25 @@ class ProfileForm(PhotoWithCropForm, forms.ModelForm[Profile]):
     class Meta:
         model = Profile
         fields = PROFILE_FORM_FIELDS
-        widgets = {"bio": forms.Textarea(attrs={"rows": 3})}
+        widgets = {
+            "bio": forms.Textarea(attrs={"rows": 3, "data-counter": ""}),
+            "visibility": forms.RadioSelect,
+        }
+        help_texts = {
+            "bio": "Up to 300 characters.",
+            "location": "Up to 100 characters.",
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A post without it (an older page, a script) keeps the current choice.
+        self.fields["visibility"].required = False
+
+    def clean_visibility(self) -> str:
+        visibility: str = (
+            self.cleaned_data.get("visibility") or self.instance.visibility
+        )
+        return visibility
 
     def save(self, commit: bool = True) -> Profile:
         """Writes the form's own fields only: the worker writes the others at

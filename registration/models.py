@@ -2,7 +2,7 @@ import uuid
 from typing import ClassVar
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.core.files.storage import Storage, storages
 from django.core.validators import RegexValidator
@@ -74,6 +74,14 @@ class AvatarState(models.TextChoices):
 PENDING_STATES = (AvatarState.QUEUED, AvatarState.PROCESSING)
 
 
+class Visibility(models.TextChoices):
+    """Who sees a person's page (/u/<username>/) and them in the directory."""
+
+    EVERYONE = "everyone", "Everyone, signed in or not"
+    MEMBERS = "members", "Signed-in members"
+    ONLY_ME = "only_me", "Only me"
+
+
 class Profile(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -91,6 +99,12 @@ class Profile(models.Model):
     )
     bio = models.TextField(blank=True, max_length=300)
     location = models.CharField(max_length=100, blank=True)
+    visibility = models.CharField(
+        "who can see your page",
+        max_length=10,
+        choices=Visibility.choices,
+        default=Visibility.MEMBERS,
+    )
     # The square the person chose, in the upright photo's pixels; none: the
     # centred one. Kept with the photo, so every attempt cuts the same square.
     crop_x = models.PositiveIntegerField(null=True, blank=True, editable=False)
@@ -129,6 +143,14 @@ class Profile(models.Model):
     @property
     def avatar_pending(self) -> bool:
         return self.avatar_state in PENDING_STATES
+
+    def visible_to(self, viewer: "User | AnonymousUser") -> bool:
+        """Whether `viewer` may see this person's page: its owner always."""
+        if viewer.is_authenticated and viewer.pk == self.pk:
+            return True
+        if self.visibility == Visibility.EVERYONE:
+            return True
+        return self.visibility == Visibility.MEMBERS and viewer.is_authenticated
 
     @property
     def avatar_ready(self) -> bool:

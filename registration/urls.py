@@ -19,4 +19,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("accounts/delete/", views.delete_account, name="account_delete"),
     path("accounts/", include("allauth.urls")),
     path("profile/", views.profile, name="profile"),
+    path("u/<str:username>/", views.person, name="person"),
+    path("people/", views.people, name="people"),
 ]

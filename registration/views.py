@@ -10,8 +10,9 @@ from allauth.core import ratelimit
 from allauth.usersessions.models import UserSession
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db import IntegrityError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -25,6 +26,7 @@ from registration.forms import (
     ProfileForm,
     SignupForm,
 )
+from registration.models import Profile, Visibility
 
 
 @require_GET
@@ -163,3 +165,46 @@ def delete_account(request: MemberRequest) -> HttpResponse:
         )
         return redirect("home")
     return render(request, "account/delete.html", {"form": form})
+
+
+PEOPLE_PER_PAGE = 48
+
+
+@require_GET
+def person(request: HtmxHttpRequest, username: str) -> HttpResponse:
+    """A person's page, for whoever their choice allows; for anyone else it
+    does not exist, exactly as for a name nobody has."""
+    profile = (
+        Profile.objects.select_related("user")
+        .filter(user__username__iexact=username[:30], user__is_active=True)
+        .first()
+    )
+    if profile is None or not profile.visible_to(request.user):
+        raise Http404("No such person")
+    if profile.user.username != username:
+        return redirect("person", username=profile.user.username, permanent=True)
+    return render(request, "accounts/person.html", {"person": profile})
+
+
+@login_required
+@require_GET
+def people(request: MemberRequest) -> HttpResponse:
+    """Members whose choice lets other members see them, newest first; the
+    search narrows them by username. Three queries a page: the viewer, the
+    count, the page (each with its profile)."""
+    query = request.GET.get("q", "").strip()[:30]
+    members = (
+        Profile.objects.select_related("user")
+        .filter(
+            user__is_active=True,
+            visibility__in=[Visibility.EVERYONE, Visibility.MEMBERS],
+        )
+        .order_by("-user__date_joined", "-pk")
+    )
+    if query:
+        members = members.filter(user__username__icontains=query)
+    page = Paginator(members, PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
+    template_name = "accounts/people.html"
+    if request.htmx and not request.htmx.boosted:
+        template_name += "#results"
+    return render(request, template_name, {"page": page, "query": query})

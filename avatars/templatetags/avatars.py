@@ -6,7 +6,7 @@ from django import template
 from django.core.files.storage import storages
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from avatars import images, initials
 from avatars.files import thumbnail_name
@@ -53,5 +53,5 @@ def avatar(person: Any, size: int = 96, lazy: bool = False) -> SafeString:
         srcset=format_html(' srcset="{}"', srcset) if srcset else "",
         size=size,
         alt=alt,
-        loading=format_html(' loading="lazy"') if lazy else "",
+        loading=mark_safe(' loading="lazy"') if lazy else "",
     )

@@ -67,6 +67,14 @@ def fetch(client: Client, url: str) -> tuple[bytes, str]:
     return b"".join(response.streaming_content), response["Content-Type"]
 
 
+def cache_control(client: Client, url: str) -> str:
+    """How long a browser may keep what it got for a URL, ours or the store's."""
+    if url.startswith("http"):
+        with urllib.request.urlopen(url) as response:
+            return str(response.headers["Cache-Control"])
+    return str(client.get(url)["Cache-Control"])
+
+
 def wait_for_outcome(profile: Profile, timeout: float = 30) -> None:
     """Block until the worker has stored the task's outcome (without reading
     it), or its recovery sweep has already read it into the row."""
@@ -239,6 +247,8 @@ def test_served_thumbnail_carries_no_metadata_and_original_is_unreachable(
     for url in re.search(r'srcset="([^"]+)"', html).group(1).split(", "):
         data, content_type = fetch(client, url.split()[0])
         assert content_type == "image/webp"
+        # Each photo's files have names of their own: kept for good, never stale.
+        assert "immutable" in cache_control(client, url.split()[0])
         thumbnail = Image.open(io.BytesIO(data))
         assert not thumbnail.getexif()
         assert not {"exif", "xmp", "icc_profile", "comment"} & thumbnail.info.keys()

@@ -240,3 +240,20 @@ def test_remove_photo_is_a_post_for_members(client):
     csrf_client = type(client)(enforce_csrf_checks=True)
     csrf_client.cookies = client.cookies
     assert csrf_client.post("/profile/avatar/remove/").status_code == 403
+
+
+def test_the_last_poll_also_changes_the_top_bars_avatar(client, photo_jpeg):
+    signup(client, photo_jpeg)
+    profile = Profile.objects.get()
+    page = client.get("/profile/").content.decode()
+    queued = client.get("/profile/avatar/", **HTMX).content.decode()
+    finish_resize(profile)
+
+    final = client.get("/profile/avatar/", **HTMX).content.decode()
+
+    assert 'id="header-avatar"' in page and "hx-swap-oob" not in page
+    assert "hx-swap-oob" not in queued  # not while it is still pending
+    profile.refresh_from_db()
+    assert '<span id="header-avatar" hx-swap-oob="true">' in final
+    assert f"/media/{profile.thumbnails}-32.webp" in final
+    assert f"/media/{profile.thumbnails}-64.webp 2x" in final

@@ -12,7 +12,6 @@ from PIL import Image
 
 from avatars.files import thumbnail_name
 from avatars.images import PIXEL_SIZES
-from registration.models import Profile
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -56,7 +55,7 @@ def test_old_avatars_get_every_square_size_from_their_600_px_thumbnail():
             user=user, **{"bio": "This is a default bio", **fields}
         )
 
-    migrate(AFTER)
+    Profile = migrate(AFTER).get_model("registration", "Profile")
     try:
         ready = Profile.objects.get(user__username="ready")
         assert ready.avatar_state == "ready"
