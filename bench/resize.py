@@ -8,8 +8,12 @@ resident set (reset at the start) over its resident set before the call.
 Then, in another clean process (`python -m bench.resize sandbox`), what the
 sandbox (avatars.sandbox, the worker's child process with hard limits) costs on
 a 12 MP photo, and how long hostile files take with and without it.
+
+Then (`python -m bench.resize crop`) what the square costs on a 12 MP photo: the
+release before squares against the centred square and two chosen ones.
 """
 
+import importlib.util
 import io
 import json
 import os
@@ -17,8 +21,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import ModuleType
 from typing import Any, BinaryIO
 
 from PIL import Image
@@ -33,14 +38,23 @@ PHOTOS = (MP12, MP24, MP48, PNG12)
 MB = 1024 * 1024
 
 
-def floor(fp: BinaryIO) -> tuple[bytes, bytes]:
-    """What a minimal script does: decode with draft, make the 600 and 300 px
-    thumbnails, encode them as the pipeline does."""
+def floor(fp: BinaryIO) -> tuple[bytes, ...]:
+    """What a minimal script does: decode the centred square with draft, make
+    every size of it, each from the one before, encode them as the pipeline
+    does (no orientation, colour management or limits)."""
     with Image.open(fp) as im:
-        im.thumbnail((600, 600), Image.Resampling.LANCZOS)  # drafts a JPEG first
-        large = im.convert("RGB")
-    small = large.resize(images._fit(large.size, 300), Image.Resampling.LANCZOS)
-    return encode(large), encode(small)
+        side = min(im.size)
+        scale = min(1.0, 2 * images.PIXEL_SIZES[0] / side)
+        im.draft("RGB", (int(im.width * scale), int(im.height * scale)))
+        side = min(im.size)
+        left, top = (im.width - side) // 2, (im.height - side) // 2
+        square = im.crop((left, top, left + side, top + side)).convert("RGB")
+    made = []
+    for wanted in images.PIXEL_SIZES:
+        if wanted < square.width:
+            square = square.resize((wanted, wanted), Image.Resampling.LANCZOS)
+        made.append(encode(square))
+    return tuple(made)
 
 
 def encode(im: Image.Image) -> bytes:
@@ -49,12 +63,11 @@ def encode(im: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def ours(fp: BinaryIO) -> tuple[bytes, bytes]:
-    made = images.make_thumbnails(fp)
-    return made[600].data, made[300].data
+def ours(fp: BinaryIO) -> tuple[bytes, ...]:
+    return tuple(thumbnail.data for thumbnail in images.make_thumbnails(fp).values())
 
 
-FUNCTIONS: dict[str, Callable[[BinaryIO], tuple[bytes, bytes]]] = {
+FUNCTIONS: dict[str, Callable[[BinaryIO], tuple[bytes, ...]]] = {
     "ours": ours,
     "floor": floor,
 }
@@ -67,13 +80,13 @@ def status_kb(field: str) -> int:
     raise LookupError(field)
 
 
-def sample(function: str, path: str) -> tuple[float, float]:
+def sample(function: Callable[[BinaryIO], object], path: str) -> tuple[float, float]:
     """Run one function on one photo in this process: seconds and peak growth."""
     with open(path, "rb") as fp:
         Path("/proc/self/clear_refs").write_text("5")  # reset the high-water mark
         baseline = status_kb("VmRSS")
         started = time.perf_counter()
-        FUNCTIONS[function](fp)
+        function(fp)
         seconds = time.perf_counter() - started
         peak = status_kb("VmHWM")
     return seconds, (peak - baseline) * 1024 / MB
@@ -99,8 +112,12 @@ def in_fork(call: Callable[[], object]) -> Any:
     return json.loads(output) if output and not status else None
 
 
-def sample_in_fork(function: str, path: str) -> tuple[float, float]:
-    result = in_fork(lambda: sample(function, path))
+def sample_in_fork(
+    function: str,
+    path: str,
+    functions: Mapping[str, Callable[[BinaryIO], object]] = FUNCTIONS,
+) -> tuple[float, float]:
+    result = in_fork(lambda: sample(functions[function], path))
     if result is None:
         raise RuntimeError(f"{function} on {path} failed in its fork")
     seconds, growth = result
@@ -120,6 +137,100 @@ def probe(paths: list[str], runs: int) -> dict:
             for name in order:
                 results[path][name].append(sample_in_fork(name, path))
     return results
+
+
+# The release before squares: the whole photo within 600 and 300 px.
+BEFORE = "9ecaeda"
+
+
+def previous_pipeline() -> ModuleType | str:
+    """avatars/images.py as of BEFORE, imported under a name of its own, or why
+    not (no git, or a shallow clone without that commit)."""
+    try:
+        source = subprocess.run(
+            ["git", "show", f"{BEFORE}:avatars/images.py"],
+            cwd=BASE_DIR,
+            capture_output=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError) as exc:
+        return f"avatars/images.py of {BEFORE} is not in this clone ({exc})"
+    with tempfile.TemporaryDirectory(prefix="bench-before-") as folder:
+        path = Path(folder) / "images_before.py"
+        path.write_bytes(source)
+        spec = importlib.util.spec_from_file_location("images_before", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    return module
+
+
+def squares(size: tuple[int, int]) -> dict[str, Callable[[BinaryIO], object]]:
+    """The pipeline on a photo of this size, centred and with chosen squares (in
+    the middle: where the square is does not change what is decoded)."""
+    width, height = size
+
+    def chosen(side: int) -> Callable[[BinaryIO], object]:
+        crop = images.Crop((width - side) // 2, (height - side) // 2, side)
+        return lambda fp: images.make_thumbnails(fp, crop)
+
+    shorter = min(width, height)
+    return {
+        "centred": images.make_thumbnails,
+        f"1/4 ({shorter // 4} px)": chosen(shorter // 4),
+        f"1/2 ({shorter // 2} px)": chosen(shorter // 2),
+    }
+
+
+def crop_probe(path: str, runs: int) -> dict[str, Any]:
+    """In the clean process: before and the three squares in turns, each sample in
+    a fork, as probe() does."""
+    with Image.open(path) as im:
+        calls = squares(im.size)
+    before = previous_pipeline()
+    if isinstance(before, ModuleType):
+        calls = {"before": before.make_thumbnails, **calls}
+    for call in calls.values():
+        with open(path, "rb") as fp:
+            call(fp)
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    for round_number in range(runs):
+        order = list(calls) if round_number % 2 == 0 else list(calls)[::-1]
+        for name in order:
+            times[name].append(sample_in_fork(name, path, calls)[0])
+    skipped = None if isinstance(before, ModuleType) else before
+    return {"times": times, "before_skipped": skipped}
+
+
+def crop_cost(report: Report, path: str, runs: int) -> None:
+    output = subprocess.run(
+        [sys.executable, "-m", "bench.resize", "crop", str(runs), path],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    results = json.loads(output)
+    times = results["times"]
+    label = f"{MP12.label}: the square"
+    names = {
+        "before": f"before ({BEFORE}): the whole photo, 2 sizes",
+        "centred": "after: centred square, 6 sizes",
+    }
+    for name, samples in times.items():
+        figure = names.get(name, f"after: chosen square, {name} of the shorter side")
+        report.add("4", f"{label}: {figure}", "ms", [s * 1000 for s in samples])
+    if results["before_skipped"]:
+        report.meta["section_4_square_before"] = "skipped: " + results["before_skipped"]
+        return
+    for name, samples in times.items():
+        if name != "before":
+            report.add(
+                "4",
+                f"{label}: {name} / before",
+                "x",
+                [a / b for a, b in zip(samples, times["before"], strict=True)],
+            )
 
 
 # The production defaults (config/settings.py; this process has no Django).
@@ -314,10 +425,13 @@ def resize_alone(report: Report, photos: dict[Photo, Path], runs: int) -> None:
             ("<=", 1.2),
         )
     sandbox_cost(report, str(photos[MP12]), runs)
+    crop_cost(report, str(photos[MP12]), runs)
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "sandbox":
         print(json.dumps(sandbox_probe(sys.argv[3], int(sys.argv[2]))))
+    elif sys.argv[1] == "crop":
+        print(json.dumps(crop_probe(sys.argv[3], int(sys.argv[2]))))
     else:
         print(json.dumps(probe(sys.argv[2:], int(sys.argv[1]))))

@@ -333,6 +333,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "registration.validators.MaximumLengthValidator"},
 ]
 # Argon2id first; hashes made with PBKDF2 before are upgraded at the next login.
 PASSWORD_HASHERS = [

@@ -216,3 +216,13 @@ def test_existing_usernames_are_brought_within_the_rule_and_stay_unique():
 
     names = sorted(User.objects.values_list("username", flat=True))
     assert names == ["Emile", "dmin", "emile-2", "fine.name", "xuser"]
+
+
+def test_a_password_has_a_greatest_length_too(client):
+    from testing.client import signup
+
+    too_long = signup(client, password1="x" * 257 + "Aa1!")
+    longest = signup(client, password1="correct horse " * 18)  # 252 characters
+
+    assert "at most 256 characters" in too_long.content.decode()
+    assert longest["HX-Redirect"] == "/profile/"
