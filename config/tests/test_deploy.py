@@ -93,3 +93,14 @@ def test_units_may_write_to_the_data_folder_of_the_example_environment():
         settings = unit(name)
         assert settings["Service.ReadWritePaths"] == [env["DATA_DIR"]]
         assert settings["Service.NoNewPrivileges"] == ["yes"]
+
+
+def test_the_sites_own_javascript_stays_under_50_kb_gzipped():
+    """Every script a page loads beyond htmx (django-htmx ships that one)."""
+    import gzip
+
+    scripts = sorted((BASE_DIR / "static" / "js").glob("*.js"))
+    total = sum(len(gzip.compress(path.read_bytes())) for path in scripts)
+
+    assert {path.name for path in scripts} == {"photo-picker.js", "site.js"}
+    assert total < 50 * 1024
