@@ -29,7 +29,7 @@ test: install-dev
 	python -m testing.services postgres -m integration
 
 # Live servers of its own, a table on stdout and data/bench/results.json; about
-# 4 minutes. BENCH_ARGS="--sections 16 --runs 20" picks and repeats.
+# 5 minutes. BENCH_ARGS="--sections 16 --runs 20" picks and repeats.
 bench: install-dev
 	@command -v wrk >/dev/null || { \
 		echo "make bench needs wrk. On Debian or Ubuntu: sudo apt-get install wrk"; exit 1; }

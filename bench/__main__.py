@@ -3,7 +3,8 @@
 Sections (the issue's numbering): 1 sign-up response time, 2 the synchronous way,
 3 time to the thumbnail (HTTP and Chromium), 4 the resize alone, 5 worker
 throughput, 6 the status fragment under load, 7 thirty sign-ups at once, 8 slow
-clients (the Procfile's web line against gunicorn's sync workers).
+clients (the Procfile's web line against gunicorn's sync workers), 9 people's
+pages (the directory, a public page and the profile, with 1,000 members).
 """
 
 import argparse
@@ -39,7 +40,7 @@ from testing import chromium
 from testing.mail import smtp_server
 from testing.processes import BASE_DIR, Process, Worker, procfile_command
 
-SECTIONS = "12345678"
+SECTIONS = "123456789"
 DEFAULT_SETTINGS = "bench.settings"
 STARTED = time.monotonic()
 
@@ -64,7 +65,7 @@ def source_version() -> str:
 
 def missing_tools(sections: str) -> list[str]:
     missing = []
-    if ("6" in sections or "8" in sections) and not shutil.which("wrk"):
+    if set("689") & set(sections) and not shutil.which("wrk"):
         missing.append("wrk (Debian: apt-get install wrk)")
     if "3" in sections and not chromium.path():
         missing.append("Chromium (Debian: apt-get install chromium, or CHROMIUM_PATH)")
@@ -128,7 +129,7 @@ def main() -> int:
 
 
 def run(report: Report, photos: dict, args: argparse.Namespace) -> None:
-    from bench import poll, ready, resize, signup, slow, workers
+    from bench import people, poll, ready, resize, signup, slow, workers
 
     sections, runs = args.sections, args.runs
     if "4" in sections:
@@ -251,6 +252,9 @@ def run(report: Report, photos: dict, args: argparse.Namespace) -> None:
                 runs,
                 work,
             )
+        if "9" in sections:
+            progress("9: people's pages, 1,000 members…")
+            people.people_pages(report, ours, runs, work)
     except Exception:
         for process in processes:
             print(process.fail("its log when the benchmark failed"), file=sys.stderr)

@@ -16,6 +16,7 @@ FORMATS = {
     "s": "{:.3f} s",
     "ms": "{:.1f} ms",
     "MB": "{:.1f} MB",
+    "B": "{:,.0f} B",
     "req/s": "{:,.0f} req/s",
     "jpeg/s": "{:.1f} jpeg/s",
     "x": "{:.2f}×",
