@@ -109,3 +109,31 @@ def test_change_the_address_through_the_received_messages(page, start_consumer, 
     page.get_by_label("Password").fill("correct horse battery")
     page.get_by_role("button", name="Sign In").click()
     page.wait_for_url("**/profile/")
+
+
+def test_in_the_mandatory_mode_the_link_comes_before_the_profile(
+    page, start_consumer, inbox, settings
+):
+    settings.ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+    start_consumer(EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(inbox.port))
+
+    page.goto("/register/")
+    page.get_by_label("Username").fill("mona")
+    page.get_by_label("Email address").fill("mona@example.com")
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Sign up").click()
+    expect(
+        page.get_by_role("heading", name="Verify Your Email Address")
+    ).to_be_visible()
+    page.goto("/profile/")
+    page.wait_for_url("**/accounts/login/**")  # not signed in before the link
+
+    page.goto(link_in(next_message(inbox, 0)))
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_text("You have confirmed mona@example.com")).to_be_visible()
+    page.wait_for_url("**/accounts/login/**")
+    page.get_by_label("Login").fill("mona@example.com")
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Sign In").click()
+    page.wait_for_url("**/profile/")
+    expect(page.get_by_text("Please confirm your e-mail address")).to_have_count(0)
