@@ -18,17 +18,15 @@ for the directory's first page: its HTML, then each avatar's address once, at 1x
 
 import html
 import io
-import json
 import random
 import re
-import subprocess
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 from bench.client import Visitor
-from bench.poll import CONNECTIONS, WRK_SCRIPT, login_cookie
+from bench.poll import CONNECTIONS, WRK_SCRIPT, login_cookie, wrk
 from bench.servers import Web
 from bench.stats import Report
 
@@ -117,32 +115,6 @@ def seed(members: int = MEMBERS) -> list[str]:
     return names
 
 
-def wrk(url: str, cookie: str, script: Path) -> dict[str, float]:
-    """One second of wrk on a whole page (no htmx header)."""
-    output = subprocess.run(
-        [
-            "wrk",
-            "--threads=1",
-            f"--connections={CONNECTIONS}",
-            "--duration=1s",
-            f"--script={script}",
-            f"--header=Cookie: {cookie}",
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    summary = json.loads(output.strip().splitlines()[-1])
-    if summary["errors"] or summary["bad_status"]:
-        raise RuntimeError(f"wrk saw errors on {url}:\n{output}")
-    return {
-        "rate": summary["requests"] / (summary["duration_us"] / 1e6),
-        "p50": summary["p50_us"] / 1000,
-        "p99": summary["p99_us"] / 1000,
-    }
-
-
 def count_queries(path: str, cookie: str) -> int:
     """SQL queries of one GET, through Django's handler in this process."""
     from django.db import connection
@@ -217,12 +189,12 @@ def people_pages(report: Report, web: Web, runs: int, work_dir: Path) -> None:
     script.write_text(WRK_SCRIPT)
     pages = [DIRECTORY, person, PROFILE]
     for path in pages:  # a first second each, not kept: warm processes
-        wrk(web.url + path, cookie, script)
+        wrk(web.url + path, cookie, 1, script, htmx=False)
     figures: dict[str, list[dict[str, float]]] = {path: [] for path in pages}
     for round_number in range(runs):
         turn = round_number % len(pages)
         for path in pages[turn:] + pages[:turn]:
-            figures[path].append(wrk(web.url + path, cookie, script))
+            figures[path].append(wrk(web.url + path, cookie, 1, script, htmx=False))
             time.sleep(0.3)  # the last requests of that second finish first
 
     def column(path: str, key: str) -> list[float]:

@@ -91,7 +91,11 @@ def naive_login_cookie(username: str) -> str:
         return login_cookie(get_user_model().objects.get(username=username))
 
 
-def wrk(url: str, cookie: str, seconds: int, script: Path) -> dict[str, float]:
+def wrk(
+    url: str, cookie: str, seconds: int, script: Path, htmx: bool = True
+) -> dict[str, float]:
+    """wrk on one URL as a signed-in visitor: as htmx's polls (HX-Request) or as
+    whole pages."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     output = subprocess.run(
@@ -102,7 +106,7 @@ def wrk(url: str, cookie: str, seconds: int, script: Path) -> dict[str, float]:
             f"--duration={seconds}s",
             f"--script={script}",
             f"--header=Cookie: {cookie}",
-            "--header=HX-Request: true",
+            *(["--header=HX-Request: true"] if htmx else []),
             url,
         ],
         capture_output=True,

@@ -202,15 +202,20 @@ def crop_probe(path: str, runs: int) -> dict[str, Any]:
     return {"times": times, "before_skipped": skipped}
 
 
-def crop_cost(report: Report, path: str, runs: int) -> None:
+def probe_in_clean_process(*args: str) -> Any:
+    """This module's probe (its __main__) in a fresh interpreter: its JSON."""
     output = subprocess.run(
-        [sys.executable, "-m", "bench.resize", "crop", str(runs), path],
+        [sys.executable, "-m", "bench.resize", *args],
         cwd=BASE_DIR,
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    results = json.loads(output)
+    return json.loads(output)
+
+
+def crop_cost(report: Report, path: str, runs: int) -> None:
+    results = probe_in_clean_process("crop", str(runs), path)
     times = results["times"]
     label = f"{MP12.label}: the square"
     names = {
@@ -354,14 +359,7 @@ def sandbox_probe(path: str, runs: int) -> dict:
 
 
 def sandbox_cost(report: Report, path: str, runs: int) -> None:
-    output = subprocess.run(
-        [sys.executable, "-m", "bench.resize", "sandbox", str(runs), path],
-        cwd=BASE_DIR,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    results = json.loads(output)
+    results = probe_in_clean_process("sandbox", str(runs), path)
     in_process = results["photo"]["in-process"]
     sandboxed = results["photo"]["sandboxed"]
     label = f"{MP12.label}: in-process vs sandboxed"
@@ -392,14 +390,7 @@ def sandbox_cost(report: Report, path: str, runs: int) -> None:
 
 def resize_alone(report: Report, photos: dict[Photo, Path], runs: int) -> None:
     paths = [str(photos[photo]) for photo in PHOTOS]
-    output = subprocess.run(
-        [sys.executable, "-m", "bench.resize", str(runs), *paths],
-        cwd=BASE_DIR,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    results = json.loads(output)
+    results = probe_in_clean_process(str(runs), *paths)
     for photo, path in zip(PHOTOS, paths, strict=True):
         ours_time = [s for s, _ in results[path]["ours"]]
         ours_memory = [m for _, m in results[path]["ours"]]
