@@ -32,6 +32,13 @@ def sign_up(page, username: str, photo: Path | None = None) -> None:
     page.wait_for_url("**/profile/")
 
 
+def log_in(page, login: str, password: str = "correct horse battery") -> None:
+    """Fill the login form on the page showing it, and send it."""
+    page.get_by_label("Login").fill(login)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign In").click()
+
+
 def test_photo_appears_without_reload_and_stays_after_one(
     page, tmp_path, start_consumer, gate
 ):
@@ -103,9 +110,7 @@ def test_a_wrong_password_is_said_in_place_without_a_reload(page):
     page.goto("/accounts/login/")
     page.evaluate("window.sameDocument = true")
 
-    page.get_by_label("Login").fill("lou")
-    page.get_by_label("Password").fill("not the password")
-    page.get_by_role("button", name="Sign In").click()
+    log_in(page, "lou", "not the password")
 
     expect(page.get_by_text("are not correct")).to_be_visible()
     assert page.evaluate("window.sameDocument === true")  # htmx swapped, no reload
@@ -139,9 +144,7 @@ def test_signing_out_another_browser(browser, live_server, page):
     other = browser.new_context(base_url=live_server.url)
     phone = other.new_page()
     phone.goto("/accounts/login/")
-    phone.get_by_label("Login").fill("uma@example.com")
-    phone.get_by_label("Password").fill("correct horse battery")
-    phone.get_by_role("button", name="Sign In").click()
+    log_in(phone, "uma@example.com")
     phone.wait_for_url("**/profile/")
 
     page.get_by_role("link", name="Signed-in browsers").click()

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from registration.tests.test_browser import sign_up
+from registration.tests.test_browser import log_in, sign_up
 from testing.mail import Inbox, smtp_server
 
 # The full flow runs on the default backend; the integration subset covers the
@@ -64,9 +64,7 @@ def test_confirm_then_forget_and_reset_the_password(page, start_consumer, inbox)
     expect(page.get_by_text("Your password is now changed.")).to_be_visible()
 
     page.goto("/accounts/login/")
-    page.get_by_label("Login").fill("NORA@example.com")
-    page.get_by_label("Password").fill("a brand new secret 9")
-    page.get_by_role("button", name="Sign In").click()
+    log_in(page, "NORA@example.com", "a brand new secret 9")
     page.wait_for_url("**/profile/")
 
     page.goto(reset_link)
@@ -101,13 +99,9 @@ def test_change_the_address_through_the_received_messages(page, start_consumer, 
 
     page.get_by_role("button", name="Log out").click()
     page.goto("/accounts/login/")
-    page.get_by_label("Login").fill("olive@example.com")
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Sign In").click()
+    log_in(page, "olive@example.com")
     expect(page.get_by_text("are not correct")).to_be_visible()
-    page.get_by_label("Login").fill("olive.new@example.com")
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Sign In").click()
+    log_in(page, "olive.new@example.com")
     page.wait_for_url("**/profile/")
 
 
@@ -132,8 +126,6 @@ def test_in_the_mandatory_mode_the_link_comes_before_the_profile(
     page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_text("You have confirmed mona@example.com")).to_be_visible()
     page.wait_for_url("**/accounts/login/**")
-    page.get_by_label("Login").fill("mona@example.com")
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Sign In").click()
+    log_in(page, "mona@example.com")
     page.wait_for_url("**/profile/")
     expect(page.get_by_text("Please confirm your e-mail address")).to_have_count(0)
