@@ -57,14 +57,6 @@ CROP_FIELDS = ("crop_x", "crop_y", "crop_width", "crop_height")
 BAD_CROP = "The chosen square is not valid. Please choose it again."
 
 
-def image_info(upload: UploadedFile[bytes]) -> images.ImageInfo:
-    """The upload's header, read once by validate_avatar_upload."""
-    info: images.ImageInfo | None = getattr(upload, "image_info", None)
-    if info is None:
-        info = images.inspect_image(upload)
-    return info
-
-
 class PhotoWithCropForm(forms.Form):
     """A photo and the square chosen from it (in the upright photo's pixels).
 
@@ -89,7 +81,8 @@ class PhotoWithCropForm(forms.Form):
         if not upload or not any(values):
             return cleaned_data
         try:
-            crop = self._crop(values, image_info(upload))
+            # The header as validate_avatar_upload read it: a valid upload has it.
+            crop = self._crop(values, upload.image_info)
         except ValidationError as error:
             self.add_error("image", error)
         else:

@@ -82,6 +82,10 @@ class Visibility(models.TextChoices):
     ONLY_ME = "only_me", "Only me"
 
 
+# The choices that let a signed-in member see someone (the directory is theirs).
+SEEN_BY_MEMBERS = (Visibility.EVERYONE, Visibility.MEMBERS)
+
+
 class Profile(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -148,9 +152,9 @@ class Profile(models.Model):
         """Whether `viewer` may see this person's page: its owner always."""
         if viewer.is_authenticated and viewer.pk == self.pk:
             return True
-        if self.visibility == Visibility.EVERYONE:
-            return True
-        return self.visibility == Visibility.MEMBERS and viewer.is_authenticated
+        if viewer.is_authenticated:
+            return self.visibility in SEEN_BY_MEMBERS
+        return self.visibility == Visibility.EVERYONE
 
     @property
     def avatar_ready(self) -> bool:

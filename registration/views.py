@@ -26,7 +26,7 @@ from registration.forms import (
     ProfileForm,
     SignupForm,
 )
-from registration.models import Profile, Visibility
+from registration.models import SEEN_BY_MEMBERS, Profile
 
 
 @require_GET
@@ -197,7 +197,7 @@ def people(request: MemberRequest) -> HttpResponse:
         Profile.objects.select_related("user")
         .filter(
             user__is_active=True,
-            visibility__in=[Visibility.EVERYONE, Visibility.MEMBERS],
+            visibility__in=SEEN_BY_MEMBERS,
         )
         .order_by("-user__date_joined", "-pk")
     )
