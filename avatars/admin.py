@@ -4,27 +4,28 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from avatars import state
-from registration.models import Profile
+from avatars.models import Avatar
 
 # The pipeline's own fields: listed, and never edited by hand (state.py writes them).
 PIPELINE_FIELDS = [
-    "avatar_state",
-    "avatar_attempts",
-    "avatar_worker_deaths",
-    "avatar_error",
-    "avatar_task_id",
-    "avatar_worker",
-    "avatar_queued_at",
-    "avatar_started_at",
-    "avatar_finished_at",
+    "state",
+    "attempts",
+    "worker_deaths",
+    "error",
+    "task_id",
+    "worker",
+    "queued_at",
+    "started_at",
+    "finished_at",
 ]
 
 
-@admin.register(Profile)
-class ProfileAdmin(admin.ModelAdmin[Profile]):
+@admin.register(Avatar)
+class AvatarAdmin(admin.ModelAdmin[Avatar]):
     list_display = ["user", *PIPELINE_FIELDS]
-    list_filter = ["avatar_state"]
-    search_fields = ["user__username", "user__email", "avatar_task_id"]
+    list_filter = ["state"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "user__email", "task_id"]
     readonly_fields = [
         *PIPELINE_FIELDS,
         "thumbnails",
@@ -34,18 +35,21 @@ class ProfileAdmin(admin.ModelAdmin[Profile]):
     ]
     actions = ["requeue_photos"]
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # made with the user, never by hand
+
     def get_object(
         self, request: HttpRequest, object_id: str, from_field: str | None = None
-    ) -> Profile | None:
-        profile = super().get_object(request, object_id, from_field)
-        return state.refresh(profile) if profile else profile
+    ) -> Avatar | None:
+        avatar = super().get_object(request, object_id, from_field)
+        return state.refresh(avatar) if avatar else avatar
 
-    @admin.action(description="Re-enqueue the photo of the selected profiles")
-    def requeue_photos(self, request: HttpRequest, queryset: QuerySet[Profile]) -> None:
+    @admin.action(description="Re-enqueue the photo of the selected avatars")
+    def requeue_photos(self, request: HttpRequest, queryset: QuerySet[Avatar]) -> None:
         requeued = 0
         with transaction.atomic():
-            for profile in queryset:
-                requeued += state.requeue(profile)
+            for avatar in queryset:
+                requeued += state.requeue(avatar)
         skipped = queryset.count() - requeued
         self.message_user(
             request,

@@ -1,16 +1,17 @@
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.functional import lazy
 
 from avatars import images
+from avatars.conf import conf
 
 
 def validate_avatar_upload(upload: UploadedFile[bytes]) -> None:
     """Refuse what the worker must not be given, reading only the file's header."""
-    limit = settings.AVATAR_MAX_UPLOAD_BYTES
+    limit = conf.MAX_UPLOAD_BYTES
     size = upload.size or 0
     if getattr(upload, "too_large", False) or size > limit:
         raise ValidationError(
@@ -25,6 +26,11 @@ def validate_avatar_upload(upload: UploadedFile[bytes]) -> None:
         raise ValidationError(exc.message, code="invalid_image") from None
 
 
+def formats_help() -> str:
+    limit = conf.MAX_UPLOAD_BYTES // 1024 // 1024
+    return f"Optional. JPEG, PNG, HEIC, WebP or GIF, up to {limit} MB."
+
+
 class AvatarField(forms.FileField):
     """A profile photo: optional, checked by its content, within the size limit."""
 
@@ -33,7 +39,7 @@ class AvatarField(forms.FileField):
 
     @property
     def max_bytes(self) -> int:
-        return int(settings.AVATAR_MAX_UPLOAD_BYTES)
+        return conf.MAX_UPLOAD_BYTES
 
     @property
     def too_large_message(self) -> str:
@@ -45,11 +51,7 @@ class AvatarField(forms.FileField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
         kwargs.setdefault("label", "Profile photo")
-        kwargs.setdefault(
-            "help_text",
-            "Optional. JPEG, PNG, HEIC, WebP or GIF, up to "
-            f"{settings.AVATAR_MAX_UPLOAD_BYTES // 1024 // 1024} MB.",
-        )
+        kwargs.setdefault("help_text", lazy(formats_help, str)())
         super().__init__(**kwargs)
 
 

@@ -15,15 +15,15 @@ import threading
 import time
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.files.storage import storages
 from django.db import close_old_connections, transaction
 from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
 from avatars import state
-from avatars.files import thumbnail_names
-from registration.models import PENDING_STATES, AvatarState, Profile
+from avatars.conf import conf
+from avatars.models import PENDING_STATES, Avatar, State
+from avatars.storage import thumbnail_names
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +45,7 @@ def beat() -> None:
 
 def is_fresh(timestamp: float | None) -> bool:
     return (
-        timestamp is not None
-        and time.time() - timestamp < settings.AVATAR_WORKER_TIMEOUT_SECONDS
+        timestamp is not None and time.time() - timestamp < conf.WORKER_TIMEOUT_SECONDS
     )
 
 
@@ -106,13 +105,13 @@ def life_signs() -> None:
         try:
             beat()
             if time.monotonic() >= next_sweep:
-                next_sweep = time.monotonic() + settings.AVATAR_SWEEP_SECONDS
+                next_sweep = time.monotonic() + conf.SWEEP_SECONDS
                 close_old_connections()
                 sweep_avatars()
         except Exception:
             # A locked database or a queue hiccup must not stop the beat.
             logger.exception("heartbeat or sweep failed; trying again")
-        time.sleep(settings.AVATAR_HEARTBEAT_SECONDS)
+        time.sleep(conf.HEARTBEAT_SECONDS)
 
 
 def waiting_task_ids() -> set[str]:
@@ -140,7 +139,7 @@ def sweep_avatars() -> int:
 
     Huey deletes a task from its queue when a worker takes it, so a worker
     killed mid-task, or an enqueue that failed after the commit, leaves a
-    profile waiting forever. A task is alive while it waits in the queue or the
+    avatar waiting forever. A task is alive while it waits in the queue or the
     schedule (a retry), while the worker that took it still beats, or once its
     outcome is in the result store (then it is simply recorded).
 
@@ -154,30 +153,30 @@ def sweep_avatars() -> int:
     the current one.
     """
     global _missing_at_last_sweep
-    pending = list(Profile.objects.filter(avatar_state__in=PENDING_STATES))
+    pending = list(Avatar.objects.filter(state__in=PENDING_STATES))
     waiting = waiting_task_ids()
     missing = set()
     requeued = 0
-    for profile in pending:
-        task_id = profile.avatar_task_id
-        seen = (task_id, profile.avatar_attempts)
-        state.refresh(profile)
-        if not profile.avatar_pending or task_id in waiting:
+    for avatar in pending:
+        task_id = avatar.task_id
+        seen = (task_id, avatar.attempts)
+        state.refresh(avatar)
+        if not avatar.pending or task_id in waiting:
             continue
-        if profile.avatar_state == AvatarState.PROCESSING:
-            if worker_alive(profile.avatar_worker):
+        if avatar.state == State.PROCESSING:
+            if worker_alive(avatar.worker):
                 continue
-            worker = profile.avatar_worker
+            worker = avatar.worker
             with transaction.atomic():
-                if not state.worker_died(profile):
+                if not state.worker_died(avatar):
                     continue
-            if profile.avatar_state == AvatarState.FAILED:
+            if avatar.state == State.FAILED:
                 logger.error(
                     "task %s user %s: worker %s died with it, %d times: failed",
                     task_id,
-                    profile.pk,
+                    avatar.pk,
                     worker,
-                    profile.avatar_worker_deaths,
+                    avatar.worker_deaths,
                 )
                 continue
         elif seen not in _missing_at_last_sweep:
@@ -186,30 +185,30 @@ def sweep_avatars() -> int:
         else:
             worker = "none"
             with transaction.atomic():
-                if not state.requeue(profile):
+                if not state.requeue(avatar):
                     continue
         requeued += 1
         logger.warning(
             "task %s user %s: lost (worker %s), requeued as %s",
             task_id,
-            profile.pk,
+            avatar.pk,
             worker,
-            profile.avatar_task_id,
+            avatar.task_id,
         )
     _missing_at_last_sweep = missing
     return requeued
 
 
 def purge_orphans(min_age: timedelta = timedelta(hours=1)) -> tuple[int, int]:
-    """Delete results nobody will read and thumbnails no profile shows.
+    """Delete results nobody will read and thumbnails no avatar shows.
 
-    Results belong to a pending profile's current task, or to no one (a photo
+    Results belong to a pending avatar's current task, or to no one (a photo
     replaced or a user deleted while the task ran). Thumbnails older than
-    `min_age` that no profile names are left over from such races.
+    `min_age` that no avatar names are left over from such races.
     """
     wanted = set(
-        Profile.objects.filter(avatar_state__in=PENDING_STATES).values_list(
-            "avatar_task_id", flat=True
+        Avatar.objects.filter(state__in=PENDING_STATES).values_list(
+            "task_id", flat=True
         )
     )
     stale_beat = time.time() - 86400
@@ -226,7 +225,7 @@ def purge_orphans(min_age: timedelta = timedelta(hours=1)) -> tuple[int, int]:
     if media.exists("avatars"):
         shown = {
             name
-            for stem in Profile.objects.exclude(thumbnails="").values_list(
+            for stem in Avatar.objects.exclude(thumbnails="").values_list(
                 "thumbnails", flat=True
             )
             for name in thumbnail_names(stem)

@@ -4,11 +4,11 @@ thumbnails, store them, and say what came of it (the task's outcome)."""
 import logging
 import time
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 
-from avatars import files, images, sandbox, state
+from avatars import images, sandbox, state, storage
+from avatars.conf import conf
 from avatars.state import Outcome, is_current
 
 logger = logging.getLogger(__name__)
@@ -27,36 +27,36 @@ LIMIT_MESSAGES = {
 
 def limits() -> sandbox.Limits:
     return sandbox.Limits(
-        cpu_seconds=settings.AVATAR_DECODE_CPU_SECONDS,
-        memory_bytes=settings.AVATAR_DECODE_MEMORY_BYTES,
-        wall_seconds=settings.AVATAR_DECODE_WALL_SECONDS,
+        cpu_seconds=conf.DECODE_CPU_SECONDS,
+        memory_bytes=conf.DECODE_MEMORY_BYTES,
+        wall_seconds=conf.DECODE_WALL_SECONDS,
     )
 
 
 def _source(image_name: str) -> str | bytes:
     """What the decoding child reads: the file's path on local disk (it opens the
     file itself), else its bytes (object storage)."""
-    storage = storages["uploads"]
+    uploads = storages["uploads"]
     try:
-        return storage.path(image_name)
+        return uploads.path(image_name)
     except NotImplementedError:
-        with storage.open(image_name) as original:
+        with uploads.open(image_name) as original:
             data: bytes = original.read()
             return data
 
 
-def make_avatar(profile_id: int, image_name: str, task_id: str) -> Outcome | None:
+def make_avatar(user_id: int, image_name: str, task_id: str) -> Outcome | None:
     """Make the avatar's thumbnails from the uploaded original.
 
     Returns the outcome for Huey's result store, naming the image it was made
     from, or None (which Huey does not store) when this task is no longer the
-    profile's current one: replaced before the work, during it (its original
+    avatar's current one: replaced before the work, during it (its original
     may be gone), or after it. A photo that cannot be decoded is a permanent
     failure, reported as an outcome; any other exception is taken as transient
     and Huey retries it.
     """
-    log = f"task {task_id} user {profile_id}:"
-    crop = state.chosen_crop(profile_id, image_name, task_id)
+    log = f"task {task_id} user {user_id}:"
+    crop = state.chosen_crop(user_id, image_name, task_id)
     if crop is False:
         logger.info("%s skipped, the photo was replaced", log)
         return None
@@ -66,7 +66,7 @@ def make_avatar(profile_id: int, image_name: str, task_id: str) -> Outcome | Non
             _source(image_name),
             limits(),
             crop=crop if isinstance(crop, images.Crop) else None,
-            still_wanted=lambda: is_current(profile_id, image_name, task_id),
+            still_wanted=lambda: is_current(user_id, image_name, task_id),
             on_start=lambda pid: logger.info("%s decoding in child %d", log, pid),
         )
     except images.ImageRejected as exc:
@@ -76,7 +76,7 @@ def make_avatar(profile_id: int, image_name: str, task_id: str) -> Outcome | Non
         logger.warning("%s photo stopped: %s", log, exc)
         return {"image": image_name, "error": LIMIT_MESSAGES[exc.kind]}
     except FileNotFoundError:
-        if not is_current(profile_id, image_name, task_id):
+        if not is_current(user_id, image_name, task_id):
             logger.info("%s dropped, the photo was replaced", log)
             return None
         logger.error("%s the uploaded original is missing", log)
@@ -88,14 +88,14 @@ def make_avatar(profile_id: int, image_name: str, task_id: str) -> Outcome | Non
         logger.info("%s stopped, the photo was replaced", log)
         return None
     media = storages["default"]
-    stem = files.new_thumbnail_stem()
+    stem = storage.new_thumbnail_stem()
     for side, thumbnail in made.items():
-        name = files.thumbnail_name(stem, side)
+        name = storage.thumbnail_name(stem, side)
         # The stem is new: a storage that renamed the file would break the set.
         if media.save(name, ContentFile(thumbnail.data)) != name:
             raise OSError(f"{name} was stored under another name")
-    if not state.claim_thumbnails(profile_id, image_name, task_id, stem):
-        for name in files.thumbnail_names(stem):
+    if not state.claim_thumbnails(user_id, image_name, task_id, stem):
+        for name in storage.thumbnail_names(stem):
             media.delete(name)
         logger.info("%s dropped, the photo was replaced or its account deleted", log)
         return None

@@ -1,40 +1,56 @@
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models.signals import post_delete, post_init, post_save, pre_delete
 from django.dispatch import receiver
 from huey.contrib.djhuey import HUEY
 
 from avatars import state
-from avatars.files import delete_files_on_commit
-from registration.models import AvatarState, Profile
+from avatars.cleanup import delete_files_on_commit
+from avatars.models import Avatar, State
 
 
-@receiver(post_init, sender=Profile)
+@receiver(post_save, sender=settings.AUTH_USER_MODEL)
+def create_avatar(
+    sender: type[AbstractBaseUser],
+    instance: AbstractBaseUser,
+    created: bool,
+    raw: bool,
+    **kwargs: Any,
+) -> None:
+    """Every user has an avatar row from the start: every page reads it in the
+    user's own query (the authentication backend joins it)."""
+    if created and not raw:
+        Avatar.objects.create(user_id=instance.pk)
+
+
+@receiver(post_init, sender=Avatar)
 def remember_stored_image(
-    sender: type[Profile], instance: Profile, **kwargs: Any
+    sender: type[Avatar], instance: Avatar, **kwargs: Any
 ) -> None:
     instance._stored_image_name = instance.image.name or ""
 
 
-@receiver(post_save, sender=Profile)
+@receiver(post_save, sender=Avatar)
 def queue_avatar_resize(
-    sender: type[Profile], instance: Profile, raw: bool, **kwargs: Any
+    sender: type[Avatar], instance: Avatar, raw: bool, **kwargs: Any
 ) -> None:
     """Queue a resize when, and only when, the saved photo is a new one.
 
-    A bio edit or the worker's own update leaves the image name alone and
-    queues nothing. The task is sent once the transaction commits, so the worker
-    never looks for a row that is not there yet, and a rollback sends nothing.
+    The worker's own updates leave the image name alone and queue nothing. The
+    task is sent once the transaction commits, so the worker never looks for a
+    row that is not there yet, and a rollback sends nothing.
     """
     if raw or (instance.image.name or "") == instance._stored_image_name:
         return
     state.photo_changed(instance)
 
 
-@receiver(pre_delete, sender=Profile)
-def lock_avatar_files(sender: type[Profile], instance: Profile, **kwargs: Any) -> None:
-    """Read the profile's file names again, locking its row until the deletion
+@receiver(pre_delete, sender=Avatar)
+def lock_avatar_files(sender: type[Avatar], instance: Avatar, **kwargs: Any) -> None:
+    """Read the avatar's file names again, locking its row until the deletion
     commits.
 
     The instance was loaded before the deletion began, and a running resize may
@@ -44,9 +60,9 @@ def lock_avatar_files(sender: type[Profile], instance: Profile, **kwargs: Any) -
     IMMEDIATE, so the deletion holds the write lock all along.
     """
     names = (
-        Profile.objects.select_for_update()
+        Avatar.objects.select_for_update()
         .filter(pk=instance.pk)
-        .values("image", "thumbnails", "avatar_state")
+        .values("image", "thumbnails", "state")
         .first()
     )
     if names is not None:
@@ -54,17 +70,15 @@ def lock_avatar_files(sender: type[Profile], instance: Profile, **kwargs: Any) -
             setattr(instance, field, value)
 
 
-@receiver(post_delete, sender=Profile)
-def delete_avatar_files(
-    sender: type[Profile], instance: Profile, **kwargs: Any
-) -> None:
+@receiver(post_delete, sender=Avatar)
+def delete_avatar_files(sender: type[Avatar], instance: Avatar, **kwargs: Any) -> None:
     delete_files_on_commit(
         originals=[instance.image.name], thumbnail_stems=[instance.thumbnails]
     )
-    if instance.avatar_state == AvatarState.QUEUED and instance.avatar_task_id:
+    if instance.state == State.QUEUED and instance.task_id:
         # A queued resize would find no row and do nothing; revoked, it is
         # dropped unopened. One that is running notices within half a second.
-        task_id = instance.avatar_task_id
+        task_id = instance.task_id
         transaction.on_commit(
             lambda: HUEY.revoke_by_id(task_id, revoke_once=True), robust=True
         )

@@ -1,5 +1,5 @@
-"""The avatar's state: every write of a profile's `avatar_*` fields, its photo
-and its thumbnails happens here, and nowhere else.
+"""The avatar's state: every write of an Avatar's fields, its photo and its
+thumbnails happens here, and nowhere else.
 
     none ──new photo──▶ queued ──worker takes it──▶ processing ──▶ ready | failed
                           ▲          ▲ retrying, interrupted │          │
@@ -7,23 +7,24 @@ and its thumbnails happens here, and nowhere else.
                           └──── "Try again", the sweep, the admin ──────┘
 
 Every write is a conditional UPDATE (`update_where`): a writer whose task is no
-longer the profile's current one changes nothing, so a newer photo always wins.
+longer the avatar's current one changes nothing, so a newer photo always wins.
 """
 
 import logging
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 from huey.exceptions import TaskException
 
-from avatars.files import delete_files_on_commit
+from avatars.cleanup import delete_files_on_commit
+from avatars.conf import conf
 from avatars.images import Crop
-from registration.models import PENDING_STATES, AvatarState, Profile
+from avatars.models import PENDING_STATES, Avatar, State
 
 logger = logging.getLogger(__name__)
 
@@ -39,32 +40,30 @@ UNEXPECTED_FAILURE = (
 Outcome = dict[str, str]
 
 
-def update_where(profile: Profile, changes: dict[str, Any], **conditions: Any) -> bool:
-    """Write `changes` to the profile's row, if it still matches `conditions`, and
-    to `profile` itself.
+def update_where(avatar: Avatar, changes: dict[str, Any], **conditions: Any) -> bool:
+    """Write `changes` to the avatar's row, if it still matches `conditions`, and
+    to `avatar` itself.
 
     A queryset update sends no signals, so recording state never queues a
     resize; the conditions turn a stale writer into a no-op, not a winner.
     """
-    if not Profile.objects.filter(pk=profile.pk, **conditions).update(**changes):
+    if not Avatar.objects.filter(pk=avatar.pk, **conditions).update(**changes):
         return False
     for field, value in changes.items():
-        setattr(profile, field, value)
-    profile._stored_image_name = profile.image.name or ""
+        setattr(avatar, field, value)
+    avatar._stored_image_name = avatar.image.name or ""
     return True
 
 
-def is_current(profile_id: int, image_name: str, task_id: str) -> bool:
-    return Profile.objects.filter(
-        pk=profile_id, image=image_name, avatar_task_id=task_id
-    ).exists()
+def is_current(user_id: int, image_name: str, task_id: str) -> bool:
+    return Avatar.objects.filter(pk=user_id, image=image_name, task_id=task_id).exists()
 
 
-def chosen_crop(profile_id: int, image_name: str, task_id: str) -> Crop | None | bool:
+def chosen_crop(user_id: int, image_name: str, task_id: str) -> Crop | None | bool:
     """The square to cut for a task: the one chosen with the photo, None for the
-    centred one, or False when the task is no longer the profile's current one."""
+    centred one, or False when the task is no longer the avatar's current one."""
     row = (
-        Profile.objects.filter(pk=profile_id, image=image_name, avatar_task_id=task_id)
+        Avatar.objects.filter(pk=user_id, image=image_name, task_id=task_id)
         .values_list("crop_x", "crop_y", "crop_size")
         .first()
     )
@@ -77,50 +76,62 @@ def chosen_crop(profile_id: int, image_name: str, task_id: str) -> Crop | None |
 
 
 def claim_thumbnails(
-    profile_id: int, image_name: str, task_id: str, thumbnails: str
+    user_id: int, image_name: str, task_id: str, thumbnails: str
 ) -> bool:
     """Name the thumbnails a worker has just written (their stem, as
-    avatars.files names them) in the profile's row, if
-    the task is still the profile's current one. The worker deletes them itself
-    when it is not.
+    avatars.storage names them) in the avatar's row, if the task is still the
+    avatar's current one. The worker deletes them itself when it is not.
 
     This is the resize's last "still current?" check and its record in one
-    UPDATE, so there is no moment in between: a profile deleted or given a new
+    UPDATE, so there is no moment in between: an avatar deleted or given a new
     photo before it finds nothing to update, and one deleted after it names the
-    files (Profile's delete receivers remove them). The state stays
+    files (Avatar's delete receivers remove them). The state stays
     "processing": the outcome is recorded once Huey reports it (`refresh`).
     """
     return bool(
-        Profile.objects.filter(
-            pk=profile_id, image=image_name, avatar_task_id=task_id
-        ).update(thumbnails=thumbnails)
+        Avatar.objects.filter(pk=user_id, image=image_name, task_id=task_id).update(
+            thumbnails=thumbnails
+        )
     )
 
 
-def photo_changed(profile: Profile) -> None:
-    """A saved profile names another photo than the one loaded: the old files go
+def attach_photo(
+    avatar: Avatar, upload: UploadedFile[bytes], crop: Crop | None
+) -> None:
+    """Give the person a new photo and the square chosen from it (None: the
+    centred one). Its resize is queued once the transaction commits
+    (avatars.signals); the previous photo's files go then too."""
+    avatar.image = upload
+    avatar.crop_x, avatar.crop_y, avatar.crop_size = (
+        (crop.x, crop.y, crop.size) if crop else (None, None, None)
+    )
+    avatar.save(update_fields=["image", "crop_x", "crop_y", "crop_size"])
+
+
+def photo_changed(avatar: Avatar) -> None:
+    """A saved avatar names another photo than the one loaded: the old files go
     after the commit, and the new photo (if any) is queued."""
     delete_files_on_commit(
-        originals=[profile._stored_image_name], thumbnail_stems=[profile.thumbnails]
+        originals=[avatar._stored_image_name], thumbnail_stems=[avatar.thumbnails]
     )
-    profile._stored_image_name = profile.image.name or ""
-    if profile.image:
-        queue_resize(profile, avatar_worker_deaths=0, thumbnails="")
+    avatar._stored_image_name = avatar.image.name or ""
+    if avatar.image:
+        queue_resize(avatar, worker_deaths=0, thumbnails="")
     else:
-        update_where(profile, {"thumbnails": "", "avatar_state": AvatarState.NONE})
+        update_where(avatar, {"thumbnails": "", "state": State.NONE})
 
 
-def remove_photo(profile: Profile) -> None:
+def remove_photo(avatar: Avatar) -> None:
     """Back to the default avatar at once; the files go after the commit.
 
     The row is locked and read again: a resize may have claimed thumbnails since
-    `profile` was loaded. Its task id is cleared, so a resize still running for
+    `avatar` was loaded. Its task id is cleared, so a resize still running for
     the removed photo finds it is no longer current and stores nothing.
     """
     with transaction.atomic():
         current = (
-            Profile.objects.select_for_update()
-            .filter(pk=profile.pk)
+            Avatar.objects.select_for_update()
+            .filter(pk=avatar.pk)
             .values("image", "thumbnails")
             .get()
         )
@@ -128,118 +139,116 @@ def remove_photo(profile: Profile) -> None:
             originals=[current["image"]], thumbnail_stems=[current["thumbnails"]]
         )
         update_where(
-            profile,
+            avatar,
             {
                 "image": "",
                 "thumbnails": "",
                 "crop_x": None,
                 "crop_y": None,
                 "crop_size": None,
-                "avatar_state": AvatarState.NONE,
-                "avatar_task_id": "",
-                "avatar_error": "",
-                "avatar_worker": "",
-                "avatar_worker_deaths": 0,
+                "state": State.NONE,
+                "task_id": "",
+                "error": "",
+                "worker": "",
+                "worker_deaths": 0,
             },
         )
 
 
 def queue_resize(
-    profile: Profile, replacing_task: str | None = None, **changes: Any
+    avatar: Avatar, replacing_task: str | None = None, **changes: Any
 ) -> bool:
-    """Give the profile's photo a new resize task, sent once the transaction commits.
+    """Give the avatar's photo a new resize task, sent once the transaction commits.
 
-    With `replacing_task`, only if that is still the profile's task: two sweeps
+    With `replacing_task`, only if that is still the avatar's task: two sweeps
     (or a sweep and a person pressing "Try again") requeue a photo once.
     """
     # tasks.py imports this module for its hooks.
     from avatars.tasks import resize_avatar, send
 
-    task = resize_avatar.s(profile.pk, profile.image.name)
+    task = resize_avatar.s(avatar.pk, avatar.image.name)
     changes.update(
-        avatar_state=AvatarState.QUEUED,
-        avatar_task_id=task.id,
-        avatar_error="",
-        avatar_attempts=0,
-        avatar_worker="",
-        avatar_queued_at=timezone.now(),
-        avatar_started_at=None,
-        avatar_finished_at=None,
+        state=State.QUEUED,
+        task_id=task.id,
+        error="",
+        attempts=0,
+        worker="",
+        queued_at=timezone.now(),
+        started_at=None,
+        finished_at=None,
     )
-    still = {} if replacing_task is None else {"avatar_task_id": replacing_task}
+    still = {} if replacing_task is None else {"task_id": replacing_task}
     claimed = ""
     if replacing_task is not None:
         # Thumbnails the replaced task wrote and claimed, but never recorded.
-        claimed = profile.thumbnails
+        claimed = avatar.thumbnails
         changes.update(thumbnails="")
-    if not update_where(profile, changes, **still):
+    if not update_where(avatar, changes, **still):
         return False
     delete_files_on_commit(thumbnail_stems=[claimed])
     transaction.on_commit(lambda: send(task))
     return True
 
 
-def retry(profile: Profile) -> bool:
+def retry(avatar: Avatar) -> bool:
     """Queue the same photo again after a failure ("Try again")."""
-    if profile.avatar_state != AvatarState.FAILED or not profile.image:
+    if avatar.state != State.FAILED or not avatar.image:
         return False
-    return queue_resize(
-        profile, replacing_task=profile.avatar_task_id, avatar_worker_deaths=0
-    )
+    return queue_resize(avatar, replacing_task=avatar.task_id, worker_deaths=0)
 
 
-def requeue(profile: Profile) -> bool:
+def requeue(avatar: Avatar) -> bool:
     """Queue the photo again whatever its state (the sweep, the admin)."""
-    if not profile.image:
+    if not avatar.image:
         return False
-    return queue_resize(profile, replacing_task=profile.avatar_task_id)
+    return queue_resize(avatar, replacing_task=avatar.task_id)
 
 
-def worker_died(profile: Profile) -> bool:
+def worker_died(avatar: Avatar) -> bool:
     """The worker that was processing the photo is gone: queue it again, or, if
     workers keep dying with it (a decoder crash, the machine running out of
     memory), fail it for good. The original stays, so "Try again" is offered."""
-    deaths = profile.avatar_worker_deaths + 1
-    if deaths < settings.AVATAR_MAX_WORKER_DEATHS:
+    deaths = avatar.worker_deaths + 1
+    if deaths < conf.MAX_WORKER_DEATHS:
         return queue_resize(
-            profile,
-            replacing_task=profile.avatar_task_id,
-            avatar_worker_deaths=deaths,
+            avatar,
+            replacing_task=avatar.task_id,
+            worker_deaths=deaths,
         )
     changes = {
-        "avatar_state": AvatarState.FAILED,
-        "avatar_error": WORKER_DIED,
-        "avatar_worker_deaths": deaths,
-        "avatar_worker": "",
-        "avatar_finished_at": timezone.now(),
+        "state": State.FAILED,
+        "error": WORKER_DIED,
+        "worker_deaths": deaths,
+        "worker": "",
+        "finished_at": timezone.now(),
     }
-    return update_where(profile, changes, avatar_task_id=profile.avatar_task_id)
+    return update_where(avatar, changes, task_id=avatar.task_id)
 
 
-def mark_processing(profile_id: int, task_id: str, worker: str) -> datetime | None:
+def mark_processing(user_id: int, task_id: str, worker: str) -> datetime | None:
     """A worker has taken the task; returns when it was queued, for the log."""
-    current = Profile.objects.filter(
-        pk=profile_id, avatar_task_id=task_id, avatar_state__in=PENDING_STATES
+    current = Avatar.objects.filter(
+        pk=user_id, task_id=task_id, state__in=PENDING_STATES
     )
-    queued_at = current.values_list("avatar_queued_at", flat=True).first()
+    queued_at = current.values_list("queued_at", flat=True).first()
     current.update(
-        avatar_state=AvatarState.PROCESSING,
-        avatar_started_at=timezone.now(),
-        avatar_worker=worker,
-        avatar_attempts=F("avatar_attempts") + 1,
+        state=State.PROCESSING,
+        started_at=timezone.now(),
+        worker=worker,
+        attempts=F("attempts") + 1,
     )
     return queued_at
 
 
-def mark_waiting(profile_id: int, task_id: str) -> None:
+def mark_waiting(user_id: int, task_id: str) -> None:
     """The task is back in the queue: a retry after a transient failure, or a
     worker that stopped mid-task and put it back."""
-    Profile.objects.filter(pk=profile_id, avatar_task_id=task_id).update(
-        avatar_state=AvatarState.QUEUED, avatar_worker=""
+    Avatar.objects.filter(pk=user_id, task_id=task_id).update(
+        state=State.QUEUED, worker=""
     )
 
 
-def refresh(profile: Profile) -> Profile:
+def refresh(avatar: Avatar) -> Avatar:
     """Record the resize's outcome in the row the first time Huey reports it.
 
     Reading a result deletes it from Huey's store, so the outcome is kept in the
@@ -248,67 +257,63 @@ def refresh(profile: Profile) -> Profile:
     a task runs, so a queued task has no outcome yet. Huey stores nothing while
     a task runs, so `None` means "not yet".
     """
-    if profile.avatar_state != AvatarState.PROCESSING:
-        return profile
-    task_id = profile.avatar_task_id
+    if avatar.state != State.PROCESSING:
+        return avatar
+    task_id = avatar.task_id
     try:
         outcome = HUEY.result(task_id)
     except TaskException as exc:
         logger.error(
             "task %s user %s: failed after every attempt: %s",
             task_id,
-            profile.pk,
+            avatar.pk,
             exc.metadata.get("error"),
         )
-        outcome = {"image": profile.image.name, "error": UNEXPECTED_FAILURE}
+        outcome = {"image": avatar.image.name, "error": UNEXPECTED_FAILURE}
     if outcome is not None and not ("error" in outcome or "thumbnails" in outcome):
         # Made before avatars were squares, by a worker of an earlier release:
         # the original is still there, so make them again.
-        logger.info(
-            "task %s user %s: an old outcome, queued again", task_id, profile.pk
-        )
-        delete_files_on_commit(thumbnail_stems=[profile.thumbnails])
-        requeue(profile)
+        logger.info("task %s user %s: an old outcome, queued again", task_id, avatar.pk)
+        delete_files_on_commit(thumbnail_stems=[avatar.thumbnails])
+        requeue(avatar)
     elif outcome is not None:
-        record_outcome(profile, task_id, outcome)
-    return profile
+        record_outcome(avatar, task_id, outcome)
+    return avatar
 
 
-def record_outcome(profile: Profile, task_id: str, outcome: Outcome) -> bool:
-    """Store a task's outcome if it is still the profile's current photo.
+def record_outcome(avatar: Avatar, task_id: str, outcome: Outcome) -> bool:
+    """Store a task's outcome if it is still the avatar's current photo.
 
     An outcome for an image that has since been replaced is discarded, and the
     thumbnails it made are removed: the newer photo always wins.
     """
     changes: dict[str, Any]
     if "error" in outcome:
-        changes = {"avatar_state": AvatarState.FAILED, "avatar_error": outcome["error"]}
+        changes = {"state": State.FAILED, "error": outcome["error"]}
     else:
         # The original (with whatever metadata it carries) is kept only until
         # its thumbnails are recorded; a failed one stays for another attempt.
         changes = {
-            "avatar_state": AvatarState.READY,
+            "state": State.READY,
             "thumbnails": outcome["thumbnails"],
             "image": "",
         }
-    changes["avatar_finished_at"] = timezone.now()
-    if not update_where(
-        profile, changes, avatar_task_id=task_id, image=outcome["image"]
-    ):
-        logger.info("task %s user %s: stale outcome discarded", task_id, profile.pk)
+    changes["finished_at"] = timezone.now()
+    if not update_where(avatar, changes, task_id=task_id, image=outcome["image"]):
+        logger.info("task %s user %s: stale outcome discarded", task_id, avatar.pk)
         delete_files_on_commit(thumbnail_stems=[outcome.get("thumbnails")])
         return False
-    if changes["avatar_state"] == AvatarState.READY:
+    if changes["state"] == State.READY:
         delete_files_on_commit(originals=[outcome["image"]])
-    queued_at = profile.avatar_queued_at
+    queued_at = avatar.queued_at
     logger.info(
         "task %s user %s: recorded as %s",
         task_id,
-        profile.pk,
-        profile.avatar_state,
+        avatar.pk,
+        avatar.state,
         extra={
             "elapsed": (
-                (changes["avatar_finished_at"] - queued_at).total_seconds()
+                (changes["finished_at"] - queued_at).total_seconds()
                 if queued_at
                 else 0.0
             )

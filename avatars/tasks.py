@@ -7,33 +7,33 @@ import logging
 import time
 from typing import Any
 
-from django.conf import settings
 from huey import crontab
 from huey.api import Task
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task, on_startup, signal
 from huey.signals import SIGNAL_EXECUTING, SIGNAL_INTERRUPTED, SIGNAL_RETRYING
 
 from avatars import recovery, resize, sandbox, state
+from avatars.conf import conf
 
 logger = logging.getLogger(__name__)
 
 
 @db_task(
     context=True,
-    retries=settings.AVATAR_RETRIES,
-    retry_delay=settings.AVATAR_RETRY_DELAY,
+    retries=conf.RETRIES,
+    retry_delay=conf.RETRY_DELAY,
     retry_backoff=2,
 )
 def resize_avatar(
-    profile_id: int, image_name: str, task: Task | None = None
+    user_id: int, image_name: str, task: Task | None = None
 ) -> state.Outcome | None:
     assert task is not None  # context=True: huey passes the running task
-    return resize.make_avatar(profile_id, image_name, task.id)
+    return resize.make_avatar(user_id, image_name, task.id)
 
 
 def send(task: Task) -> None:
     """Send the task; a queue that is down must not turn a saved change into a
-    500. The profile stays queued, and the recovery sweep sends it later."""
+    500. The avatar stays queued, and the recovery sweep sends it later."""
     started = time.monotonic()
     try:
         HUEY.enqueue(task)

@@ -1,3 +1,4 @@
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -14,43 +15,52 @@ from django_htmx.http import HttpResponseStopPolling
 
 from avatars import initials as initials_module
 from avatars import recovery, state
-from config.http import MemberRequest
-from registration.models import AvatarState, Profile
+from avatars.conf import conf
+from avatars.models import Avatar, State
+from config.http import HtmxHttpRequest
 
 STATUS_TEMPLATE = "avatars/status.html"
 
 
-def status_context(profile: Profile, first_poll: bool = False) -> dict[str, Any]:
+def own_avatar(request: HttpRequest) -> Avatar:
+    """The signed-in person's avatar, loaded with them (no query of its own)."""
+    user = request.user
+    if not user.is_authenticated:  # behind @login_required
+        raise Http404("not signed in")
+    return user.avatar
+
+
+def status_context(avatar: Avatar, first_poll: bool = False) -> dict[str, Any]:
     """What the status fragment needs, on the profile page and in each poll."""
     return {
-        "profile": profile,
+        "avatar": avatar,
         "worker_present": (
-            profile.avatar_state != AvatarState.QUEUED
-            or recovery.any_worker_alive_recently()
+            avatar.state != State.QUEUED or recovery.any_worker_alive_recently()
         ),
         "first_poll": first_poll,
-        "first_poll_ms": settings.AVATAR_FIRST_POLL_MS,
-        "poll_ms": poll_interval_ms(profile),
+        "first_poll_ms": conf.FAST_POLL_MS,
+        "poll_ms": poll_interval_ms(avatar),
     }
 
 
-def poll_interval_ms(profile: Profile) -> int:
+def poll_interval_ms(avatar: Avatar) -> int:
     """Fast while the photo is most likely to turn ready, then steady."""
-    queued_at = profile.avatar_queued_at
-    if queued_at and timezone.now() - queued_at < settings.AVATAR_FAST_POLL_FOR:
-        return int(settings.AVATAR_FAST_POLL_MS)
-    return int(settings.AVATAR_POLL_MS)
+    queued_at = avatar.queued_at
+    fast_for = timedelta(seconds=conf.FAST_POLL_SECONDS)
+    if queued_at and timezone.now() - queued_at < fast_for:
+        return conf.FAST_POLL_MS
+    return conf.POLL_MS
 
 
 @login_required
 @require_GET
-def avatar_status(request: MemberRequest) -> HttpResponse:
-    profile = state.refresh(request.user.profile)
-    context = status_context(profile)
+def avatar_status(request: HtmxHttpRequest) -> HttpResponse:
+    avatar = state.refresh(own_avatar(request))
+    context = status_context(avatar)
     # The last poll's answer also changes the top bar's avatar (out of band).
-    context["header_oob"] = bool(request.htmx) and not profile.avatar_pending
+    context["header_oob"] = bool(request.htmx) and not avatar.pending
     response = render(request, STATUS_TEMPLATE, context)
-    if request.htmx and not profile.avatar_pending:
+    if request.htmx and not avatar.pending:
         # The fragment carries no trigger any more; 286 also tells htmx 2 to stop.
         response.status_code = HttpResponseStopPolling.status_code
     return response
@@ -58,14 +68,14 @@ def avatar_status(request: MemberRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def retry_avatar(request: MemberRequest) -> HttpResponse:
+def retry_avatar(request: HtmxHttpRequest) -> HttpResponse:
     """ "Try again": queue the same photo again after a failure."""
-    profile = request.user.profile
+    avatar = own_avatar(request)
     with transaction.atomic():
-        state.retry(profile)
+        state.retry(avatar)
     if not request.htmx:
-        return redirect("profile")
-    return render(request, STATUS_TEMPLATE, status_context(profile, first_poll=True))
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    return render(request, STATUS_TEMPLATE, status_context(avatar, first_poll=True))
 
 
 @require_GET
@@ -86,14 +96,14 @@ def media(request: HttpRequest, path: str) -> HttpResponseBase:
 
 @login_required
 @require_POST
-def remove_avatar(request: MemberRequest) -> HttpResponse:
+def remove_avatar(request: HtmxHttpRequest) -> HttpResponse:
     """ "Remove photo": back to the person's initials at once."""
-    profile = request.user.profile
-    state.remove_photo(profile)
+    avatar = own_avatar(request)
+    state.remove_photo(avatar)
     if not request.htmx:
-        return redirect("profile")
+        return redirect(settings.LOGIN_REDIRECT_URL)
     return render(
-        request, STATUS_TEMPLATE, {**status_context(profile), "header_oob": True}
+        request, STATUS_TEMPLATE, {**status_context(avatar), "header_oob": True}
     )
 
 

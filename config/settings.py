@@ -8,7 +8,6 @@ to shared services. The README lists every variable.
 """
 
 import os
-from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -120,7 +119,7 @@ MIDDLEWARE = [
     "config.csp.AdminContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "config.htmx.HtmxRedirectMiddleware",
-    "avatars.files.UploadLimitsMiddleware",
+    "avatars.uploads.UploadLimitsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -292,11 +291,11 @@ if AWS_STORAGE_BUCKET_NAME:
 else:
     STORAGES = {
         "default": {
-            "BACKEND": "avatars.files.AtomicFileSystemStorage",
+            "BACKEND": "avatars.storage.AtomicFileSystemStorage",
             "OPTIONS": {"location": MEDIA_ROOT, "base_url": MEDIA_URL},
         },
         "uploads": {
-            "BACKEND": "avatars.files.AtomicFileSystemStorage",
+            "BACKEND": "avatars.storage.AtomicFileSystemStorage",
             "OPTIONS": {"location": UPLOADS_ROOT, "base_url": None},
         },
         "staticfiles": static_storage,
@@ -424,10 +423,9 @@ else:
 
 # --- Avatars -----------------------------------------------------------------
 
-AVATAR_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-# The whole request: the photo, the form's other fields and the multipart framing.
-# A request declaring more is refused before it is read (avatars.files).
-AVATAR_MAX_REQUEST_BYTES = AVATAR_MAX_UPLOAD_BYTES + 256 * 1024
+# The photo pipeline's own settings (AVATAR_*) and their defaults are listed in
+# avatars/conf.py; set one here only to change it. What follows are Django's.
+
 # Every form takes one file at most (Django's default is 100).
 DATA_UPLOAD_MAX_NUMBER_FILES = 1
 # Large uploads are spooled here, beside the uploads folder, so that storing one
@@ -435,36 +433,10 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 1
 FILE_UPLOAD_TEMP_DIR = DATA_DIR / "tmp"
 FILE_UPLOAD_TEMP_DIR.mkdir(exist_ok=True)
 FILE_UPLOAD_HANDLERS = [
-    "avatars.files.SizeLimitedUploadHandler",
+    "avatars.uploads.SizeLimitedUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
-    "avatars.files.SpooledUploadHandler",
+    "avatars.uploads.SpooledUploadHandler",
 ]
-
-# Each photo is decoded in a child process with these hard limits (avatars.sandbox):
-# a 12 MP photo needs about 0.1 s and 30 MB, the largest we accept a few seconds
-# and 250 MB. A photo that hits one fails with a message; it is not retried.
-AVATAR_DECODE_CPU_SECONDS = 10
-AVATAR_DECODE_MEMORY_BYTES = 512 * 1024 * 1024
-AVATAR_DECODE_WALL_SECONDS = 20.0
-# A photo in flight when its worker died this many times fails ("Try again" stays).
-AVATAR_MAX_WORKER_DEATHS = 3
-
-# Transient failures (I/O, a locked database) are retried after 1, 2, 4 s.
-AVATAR_RETRIES = 3
-AVATAR_RETRY_DELAY = 1.0
-# Consumers beat every few seconds; a worker silent for longer than the timeout
-# is gone. Each consumer sweeps at start-up and every AVATAR_SWEEP_SECONDS,
-# requeueing photos whose task can no longer finish.
-AVATAR_HEARTBEAT_SECONDS = 2.0
-AVATAR_WORKER_TIMEOUT_SECONDS = 10.0
-AVATAR_SWEEP_SECONDS = 15.0
-# How often the profile page asks for the avatar's state while it is pending:
-# a 12 MP photo is ready about 0.15 s after the sign-up answers, so poll fast for
-# the first seconds, then steadily.
-AVATAR_FIRST_POLL_MS = 100
-AVATAR_FAST_POLL_MS = 100
-AVATAR_FAST_POLL_FOR = timedelta(seconds=2)
-AVATAR_POLL_MS = 250
 
 # --- Logging -----------------------------------------------------------------
 

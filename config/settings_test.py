@@ -47,8 +47,8 @@ AVATAR_DECODE_WALL_SECONDS = float(AVATAR_DECODE_CPU_SECONDS * 2)
 
 # The suite signs up dozens of users from 127.0.0.1 in one test; the limits
 # themselves are tested with their own values.
-# Django's small in-memory caches (300 entries, then a third is culled), as
-# the review's flood needed: counters must survive them.
+# Django's small in-memory caches (300 entries, then a third is culled): the
+# attempt counters must survive a flood of sessions even there.
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "sessions": {

@@ -55,6 +55,6 @@ application = whole_bodies(get_wsgi_application())
 
 # Uploads spooled by a web process that was killed mid-request stay on disk; the
 # web processes share this folder with no one (a platform's worker has its own).
-from avatars.files import remove_stale_uploads  # noqa: E402
+from avatars.cleanup import remove_stale_uploads  # noqa: E402
 
 remove_stale_uploads(Path(settings.FILE_UPLOAD_TEMP_DIR))

@@ -19,18 +19,10 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from avatars.forms import AvatarField, PhotoWithCropForm
-from avatars.images import Crop
+from avatars.state import attach_photo
 from registration.models import Profile, User
 
-CROP_COLUMNS = ("crop_x", "crop_y", "crop_size")
-PROFILE_FORM_FIELDS = ("image", "bio", "location", "visibility")
-
-
-def set_crop(profile: Profile, crop: Crop | None) -> None:
-    """The square to cut from the profile's new photo; None: the centred one."""
-    profile.crop_x, profile.crop_y, profile.crop_size = (
-        (crop.x, crop.y, crop.size) if crop else (None, None, None)
-    )
+PROFILE_FORM_FIELDS = ("bio", "location", "visibility")
 
 
 class SignupForm(PhotoWithCropForm, AllauthSignupForm):
@@ -88,12 +80,12 @@ class SignupForm(PhotoWithCropForm, AllauthSignupForm):
         user: User = adapter.new_user(request)
         adapter.save_user(request, user, self, commit=False)  # hashes
         with transaction.atomic():
-            user.save()  # post_save creates the profile
+            user.save()  # post_save makes the profile and the avatar
             setup_user_email(request, user, [EmailAddress(email=email)])
             if self.cleaned_data.get("image"):
-                user.profile.image = self.cleaned_data["image"]
-                set_crop(user.profile, self.cleaned_data.get("crop"))
-                user.profile.save()
+                attach_photo(
+                    user.avatar, self.cleaned_data["image"], self.cleaned_data["crop"]
+                )
         return user
 
 
@@ -142,10 +134,11 @@ class ProfileForm(PhotoWithCropForm, forms.ModelForm[Profile]):
         label="New photo",
         help_text="Optional: choose a file to replace your photo.",
     )
+    field_order = ["image", *PROFILE_FORM_FIELDS]
 
     class Meta:
         model = Profile
-        fields = PROFILE_FORM_FIELDS
+        fields = PROFILE_FORM_FIELDS  # and the photo, which is the avatar's
         widgets = {
             "bio": forms.Textarea(attrs={"rows": 3, "data-counter": ""}),
             "visibility": forms.RadioSelect,
@@ -167,14 +160,18 @@ class ProfileForm(PhotoWithCropForm, forms.ModelForm[Profile]):
         return visibility
 
     def save(self, commit: bool = True) -> Profile:
-        """Writes the form's own fields only: the worker writes the others at
-        any moment, and an old copy of them must not overwrite its news."""
+        """The profile's fields, and a new photo if one was chosen: one
+        transaction, after which the photo's resize is queued."""
         profile: Profile = super().save(commit=False)
-        if "image" in self.changed_data and profile.image:
-            set_crop(profile, self.cleaned_data.get("crop"))
         if commit:
             with transaction.atomic():
-                profile.save(update_fields=[*PROFILE_FORM_FIELDS, *CROP_COLUMNS])
+                profile.save(update_fields=PROFILE_FORM_FIELDS)
+                if self.cleaned_data.get("image"):
+                    attach_photo(
+                        profile.user.avatar,
+                        self.cleaned_data["image"],
+                        self.cleaned_data["crop"],
+                    )
         return profile
 
 

@@ -1,13 +1,13 @@
-import uuid
 from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
-from django.core.files.storage import Storage, storages
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
+
+from avatars import models as avatar_models
 
 
 class UserManager(DjangoUserManager["User"]):
@@ -54,24 +54,9 @@ class User(AbstractUser):
         ]
 
 
-def uploads_storage() -> Storage:
-    return storages["uploads"]
-
-
-def original_upload_to(instance: "Profile", filename: str) -> str:
-    # Never derived from the user's file name: the name is theirs, the disk is ours.
-    return f"originals/{uuid.uuid4().hex}"
-
-
-class AvatarState(models.TextChoices):
-    NONE = "none", "No photo"
-    QUEUED = "queued", "Queued"
-    PROCESSING = "processing", "Processing"
-    READY = "ready", "Ready"
-    FAILED = "failed", "Failed"
-
-
-PENDING_STATES = (AvatarState.QUEUED, AvatarState.PROCESSING)
+# Migration 0001 names these, from when the photo lived on the profile.
+uploads_storage = avatar_models.uploads_storage
+original_upload_to = avatar_models.original_upload_to
 
 
 class Visibility(models.TextChoices):
@@ -87,19 +72,14 @@ SEEN_BY_MEMBERS = (Visibility.EVERYONE, Visibility.MEMBERS)
 
 
 class Profile(models.Model):
+    """What a person writes about themselves, and who may see it. Their photo
+    is their Avatar (avatars.models), made with the user like this."""
+
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         primary_key=True,
         related_name="profile",
-    )
-    image = models.FileField(
-        "photo",
-        upload_to=original_upload_to,
-        storage=uploads_storage,
-        blank=True,
-        max_length=200,
-        help_text="The uploaded original. Private: never served.",
     )
     bio = models.TextField(blank=True, max_length=300)
     location = models.CharField(max_length=100, blank=True)
@@ -109,44 +89,9 @@ class Profile(models.Model):
         choices=Visibility.choices,
         default=Visibility.MEMBERS,
     )
-    # The square the person chose, in the upright photo's pixels; none: the
-    # centred one. Kept with the photo, so every attempt cuts the same square.
-    crop_x = models.PositiveIntegerField(null=True, blank=True, editable=False)
-    crop_y = models.PositiveIntegerField(null=True, blank=True, editable=False)
-    crop_size = models.PositiveIntegerField(null=True, blank=True, editable=False)
-
-    avatar_state = models.CharField(
-        max_length=10, choices=AvatarState.choices, default=AvatarState.NONE
-    )
-    avatar_task_id = models.CharField(max_length=36, blank=True)
-    avatar_error = models.CharField(max_length=300, blank=True)
-    avatar_attempts = models.PositiveSmallIntegerField(default=0)
-    avatar_worker_deaths = models.PositiveSmallIntegerField(
-        default=0, help_text="Workers that died with this photo in flight."
-    )
-    avatar_worker = models.CharField(
-        max_length=200, blank=True, help_text="The consumer running the task."
-    )
-    thumbnails = models.CharField(
-        max_length=100,
-        blank=True,
-        editable=False,
-        help_text="Where the square thumbnails are: this, then -<side in px>.webp.",
-    )
-    avatar_queued_at = models.DateTimeField(null=True, blank=True)
-    avatar_started_at = models.DateTimeField(null=True, blank=True)
-    avatar_finished_at = models.DateTimeField(null=True, blank=True)
-
-    # The photo's name as loaded from the database (avatars.signals), to tell a
-    # new photo from a save that leaves it alone.
-    _stored_image_name: str
 
     def __str__(self) -> str:
         return f"Profile of {self.user}"
-
-    @property
-    def avatar_pending(self) -> bool:
-        return self.avatar_state in PENDING_STATES
 
     def visible_to(self, viewer: "User | AnonymousUser") -> bool:
         """Whether `viewer` may see this person's page: its owner always."""
@@ -155,7 +100,3 @@ class Profile(models.Model):
         if viewer.is_authenticated:
             return self.visibility in SEEN_BY_MEMBERS
         return self.visibility == Visibility.EVERYONE
-
-    @property
-    def avatar_ready(self) -> bool:
-        return self.avatar_state == AvatarState.READY and bool(self.thumbnails)

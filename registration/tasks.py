@@ -71,9 +71,9 @@ def queue_email(message: Email) -> None:
     retry_backoff=2,
 )
 def resize_avatar(
-    profile_id: int, image_name: str, task: Task | None = None
+    user_id: int, image_name: str, task: Task | None = None
 ) -> Outcome | None:
     outcome: Outcome | None = tasks.resize_avatar.call_local(
-        profile_id, image_name, task=task
+        user_id, image_name, task=task
     )
     return outcome

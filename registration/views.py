@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from avatars import state
 from avatars.views import status_context
-from config.http import HtmxHttpRequest, MemberRequest
+from config.http import HtmxHttpRequest
 from registration import useragents
 from registration.forms import (
     DeleteAccountForm,
@@ -26,7 +26,13 @@ from registration.forms import (
     ProfileForm,
     SignupForm,
 )
-from registration.models import SEEN_BY_MEMBERS, Profile
+from registration.models import SEEN_BY_MEMBERS, Profile, User
+
+
+class MemberRequest(HtmxHttpRequest):
+    """A request behind @login_required."""
+
+    user: User
 
 
 @require_GET
@@ -67,7 +73,8 @@ signup = SignupView.as_view()
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile(request: MemberRequest) -> HttpResponse:
-    profile = state.refresh(request.user.profile)
+    profile = request.user.profile
+    avatar = state.refresh(request.user.avatar)
     saved = False
     if request.method == "POST":
         form = ProfileForm(request.POST, request.FILES, instance=profile)
@@ -83,12 +90,13 @@ def profile(request: MemberRequest) -> HttpResponse:
     if request.htmx:
         template_name += "#profile"
     context: dict[str, Any] = {
+        "profile": profile,
         "form": form,
         "saved": saved,
         "unconfirmed_email": EmailAddress.objects.filter(
             user=request.user, primary=True, verified=False
         ).first(),
-        **status_context(profile, first_poll=True),
+        **status_context(avatar, first_poll=True),
     }
     return render(request, template_name, context)
 
@@ -175,7 +183,7 @@ def person(request: HtmxHttpRequest, username: str) -> HttpResponse:
     """A person's page, for whoever their choice allows; for anyone else it
     does not exist, exactly as for a name nobody has."""
     profile = (
-        Profile.objects.select_related("user")
+        Profile.objects.select_related("user__avatar")
         .filter(user__username__iexact=username[:30], user__is_active=True)
         .first()
     )
@@ -194,7 +202,7 @@ def people(request: MemberRequest) -> HttpResponse:
     count, the page (each with its profile)."""
     query = request.GET.get("q", "").strip()[:30]
     members = (
-        Profile.objects.select_related("user")
+        Profile.objects.select_related("user__avatar")
         .filter(
             user__is_active=True,
             visibility__in=SEEN_BY_MEMBERS,

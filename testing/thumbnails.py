@@ -3,8 +3,8 @@
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 
-from avatars.files import new_thumbnail_stem, thumbnail_name, thumbnail_names
 from avatars.images import PIXEL_SIZES
+from avatars.storage import new_thumbnail_stem, thumbnail_name, thumbnail_names
 
 
 def write_thumbnails() -> str:

@@ -9,14 +9,15 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from avatars import images, initials
-from avatars.files import thumbnail_name
+from avatars.storage import thumbnail_name
 
 register = template.Library()
 
 
 @register.simple_tag
 def avatar(person: Any, size: int = 96, lazy: bool = False) -> SafeString:
-    """A square <img> of a User or Profile at `size` CSS pixels (one of
+    """A square <img> of a user (or anything with a `user`: an Avatar, a
+    profile) at `size` CSS pixels (one of
     images.DISPLAY_SIZES), with its 2x in srcset. Until a photo is ready (none,
     queued, processing, failed) it is the person's initials: never a broken
     image. CSS shows it as a circle."""
@@ -24,14 +25,14 @@ def avatar(person: Any, size: int = 96, lazy: bool = False) -> SafeString:
         raise template.TemplateSyntaxError(
             f"avatar size {size} is not one of {images.DISPLAY_SIZES}"
         )
-    profile = getattr(person, "profile", person)
-    username = profile.user.username
-    if profile.avatar_ready:
+    user = getattr(person, "user", person)
+    username = user.get_username()
+    # Loaded with the user wherever avatars are shown (a join, not a query).
+    shown = user.avatar
+    if shown.ready:
         media = storages["default"]
-        src = media.url(thumbnail_name(profile.thumbnails, size))
-        srcset = (
-            f"{src} 1x, {media.url(thumbnail_name(profile.thumbnails, 2 * size))} 2x"
-        )
+        src = media.url(thumbnail_name(shown.thumbnails, size))
+        srcset = f"{src} 1x, {media.url(thumbnail_name(shown.thumbnails, 2 * size))} 2x"
         alt = f"Profile photo of {username}"
         kind = "photo"
     else:

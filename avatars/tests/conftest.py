@@ -1,13 +1,16 @@
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from registration.models import Profile, User
+from avatars.models import Avatar
+
+User = get_user_model()
 
 
 @pytest.fixture
-def queued(photo_jpeg, django_capture_on_commit_callbacks) -> Profile:
-    profile = User.objects.create_user("kay", "kay@example.com", "x").profile
+def queued(photo_jpeg, django_capture_on_commit_callbacks) -> Avatar:
+    avatar = User.objects.create_user("kay", "kay@example.com", "x").avatar
     with django_capture_on_commit_callbacks(execute=True):
-        profile.image = SimpleUploadedFile("k.jpg", photo_jpeg)
-        profile.save()
-    return profile
+        avatar.image = SimpleUploadedFile("k.jpg", photo_jpeg)
+        avatar.save()
+    return avatar

@@ -1,9 +1,9 @@
-"""The Profile admin: photo states, requeueing, huey's dashboard."""
+"""The Avatar admin: photo states, requeueing, huey's dashboard."""
 
 import pytest
 from huey.contrib.djhuey import HUEY
 
-from registration.models import Profile
+from avatars.models import Avatar
 
 pytestmark = pytest.mark.django_db
 
@@ -11,21 +11,19 @@ pytestmark = pytest.mark.django_db
 def test_admin_lists_states_and_requeues_failed_photos(
     admin_client, queued, django_capture_on_commit_callbacks
 ):
-    Profile.objects.filter(pk=queued.pk).update(
-        avatar_state="failed", avatar_error="It broke."
-    )
+    Avatar.objects.filter(pk=queued.pk).update(state="failed", error="It broke.")
     HUEY.flush()
-    page = admin_client.get("/admin/registration/profile/?avatar_state__exact=failed")
+    page = admin_client.get("/admin/avatars/avatar/?state__exact=failed")
     html = page.content.decode()
     assert page.status_code == 200
-    assert "It broke." in html and queued.avatar_task_id in html
+    assert "It broke." in html and queued.task_id in html
 
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(
-            "/admin/registration/profile/",
+            "/admin/avatars/avatar/",
             {"action": "requeue_photos", "_selected_action": [queued.pk]},
         )
-    assert Profile.objects.get(pk=queued.pk).avatar_state == "queued"
+    assert Avatar.objects.get(pk=queued.pk).state == "queued"
     assert len(HUEY.pending()) == 1
 
 

@@ -2,11 +2,14 @@
 error naming the problem, never a 500; a good one is kept with the photo."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 
-from registration.models import Profile, User
+from avatars.models import Avatar
 from testing import image_factory
 from testing.client import HTMX, signup
+
+User = get_user_model()
 
 pytestmark = pytest.mark.django_db
 
@@ -75,15 +78,15 @@ def test_a_good_square_is_kept_with_the_photo(fields, stored):
     response = sign_up_with(fields)
 
     assert response["HX-Redirect"] == "/profile/"
-    profile = Profile.objects.get()
-    assert (profile.crop_x, profile.crop_y, profile.crop_size) == stored
+    avatar = Avatar.objects.get()
+    assert (avatar.crop_x, avatar.crop_y, avatar.crop_size) == stored
 
 
 def test_no_square_means_the_centred_one():
     sign_up_with(crop("", "", "", ""))
 
-    profile = Profile.objects.get()
-    assert (profile.crop_x, profile.crop_y, profile.crop_size) == (None, None, None)
+    avatar = Avatar.objects.get()
+    assert (avatar.crop_x, avatar.crop_y, avatar.crop_size) == (None, None, None)
 
 
 def test_a_square_without_a_photo_is_ignored():
@@ -104,8 +107,8 @@ def test_a_new_photo_without_a_square_forgets_the_old_one(client):
         **HTMX,
     )
 
-    profile = Profile.objects.get()
-    assert (profile.crop_x, profile.crop_y, profile.crop_size) == (None, None, None)
+    avatar = Avatar.objects.get()
+    assert (avatar.crop_x, avatar.crop_y, avatar.crop_size) == (None, None, None)
 
 
 def test_without_javascript_a_form_error_says_to_choose_the_photo_again():

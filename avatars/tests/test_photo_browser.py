@@ -6,12 +6,15 @@ import io
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
 from PIL import Image
 from playwright.sync_api import expect
 
-from registration.models import Profile, User
+from avatars.models import Avatar
 from testing import image_factory
 from testing.storage import stored_names
+
+User = get_user_model()
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -130,8 +133,8 @@ def test_the_thumbnail_is_exactly_the_square_chosen_with_the_mouse(
     page.wait_for_url("**/profile/")
     expect(page.locator(READY)).to_be_visible(timeout=30_000)
     assert_only(thumbnail_colours(page), GREEN)
-    profile = Profile.objects.get()
-    assert (profile.crop_x, profile.crop_y, profile.crop_size) == (x, y, size)
+    avatar = Avatar.objects.get()
+    assert (avatar.crop_x, avatar.crop_y, avatar.crop_size) == (x, y, size)
 
 
 def test_the_square_moves_and_resizes_with_the_keyboard_alone(

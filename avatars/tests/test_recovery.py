@@ -9,7 +9,7 @@ from django.core.files.storage import storages
 from huey.contrib.djhuey import HUEY
 
 from avatars import recovery
-from registration.models import Profile
+from avatars.models import Avatar
 
 pytestmark = pytest.mark.django_db
 
@@ -19,12 +19,10 @@ def sweep(django_capture_on_commit_callbacks) -> int:
         return recovery.sweep_avatars()
 
 
-def taken_by(profile: Profile, worker: str) -> None:
+def taken_by(avatar: Avatar, worker: str) -> None:
     """As if `worker` had dequeued the task and started it."""
     HUEY.flush()
-    Profile.objects.filter(pk=profile.pk).update(
-        avatar_state="processing", avatar_worker=worker
-    )
+    Avatar.objects.filter(pk=avatar.pk).update(state="processing", worker=worker)
 
 
 def test_task_waiting_in_the_queue_is_left_alone(
@@ -32,7 +30,7 @@ def test_task_waiting_in_the_queue_is_left_alone(
 ):
     assert sweep(django_capture_on_commit_callbacks) == 0
     assert sweep(django_capture_on_commit_callbacks) == 0
-    assert [task.id for task in HUEY.pending()] == [queued.avatar_task_id]
+    assert [task.id for task in HUEY.pending()] == [queued.task_id]
 
 
 def test_task_of_a_dead_worker_is_requeued_once(
@@ -44,8 +42,8 @@ def test_task_of_a_dead_worker_is_requeued_once(
     assert sweep(django_capture_on_commit_callbacks) == 0
 
     queued.refresh_from_db()
-    assert queued.avatar_state == "queued"
-    assert [task.id for task in HUEY.pending()] == [queued.avatar_task_id]
+    assert queued.state == "queued"
+    assert [task.id for task in HUEY.pending()] == [queued.task_id]
 
 
 def test_task_of_a_living_worker_is_left_alone(
@@ -53,10 +51,10 @@ def test_task_of_a_living_worker_is_left_alone(
 ):
     taken_by(queued, recovery.worker_id())  # this process: alive, beating
     recovery.beat()
-    task_id = queued.avatar_task_id
+    task_id = queued.task_id
 
     assert sweep(django_capture_on_commit_callbacks) == 0
-    assert Profile.objects.get().avatar_task_id == task_id
+    assert Avatar.objects.get().task_id == task_id
 
 
 def test_worker_on_this_host_known_dead_without_waiting_for_its_beat(
@@ -84,10 +82,10 @@ def test_finished_task_is_recorded_not_requeued(
 ):
     taken_by(queued, "elsewhere:1")
     HUEY.put_result(
-        queued.avatar_task_id, {"image": queued.image.name, "thumbnails": "avatars/a"}
+        queued.task_id, {"image": queued.image.name, "thumbnails": "avatars/a"}
     )
     assert sweep(django_capture_on_commit_callbacks) == 0
-    assert Profile.objects.get().avatar_state == "ready"
+    assert Avatar.objects.get().state == "ready"
 
 
 def test_an_outcome_of_the_release_before_square_avatars_is_made_again(
@@ -96,7 +94,7 @@ def test_an_outcome_of_the_release_before_square_avatars_is_made_again(
     """Its worker made a 600 and a 300 px thumbnail of the whole photo; the
     original is still there, so the photo is queued again."""
     taken_by(queued, "elsewhere:1")
-    old_task = queued.avatar_task_id
+    old_task = queued.task_id
     HUEY.put_result(
         old_task,
         {"image": queued.image.name, "thumbnail": "a.webp", "thumbnail_2x": "b.webp"},
@@ -105,10 +103,10 @@ def test_an_outcome_of_the_release_before_square_avatars_is_made_again(
 
     sweep(django_capture_on_commit_callbacks)
 
-    requeued = Profile.objects.get()
-    assert requeued.avatar_state == "queued"
-    assert requeued.avatar_task_id != old_task
-    assert [task.id for task in HUEY.pending()] == [requeued.avatar_task_id]
+    requeued = Avatar.objects.get()
+    assert requeued.state == "queued"
+    assert requeued.task_id != old_task
+    assert [task.id for task in HUEY.pending()] == [requeued.task_id]
 
 
 def test_purge_removes_unread_results_and_unshown_thumbnails(queued):
@@ -116,18 +114,18 @@ def test_purge_removes_unread_results_and_unshown_thumbnails(queued):
     shown = media.save("avatars/shown-96.webp", ContentFile(b"x"))
     orphan = media.save("avatars/orphan-96.webp", ContentFile(b"x"))
     fresh = media.save("avatars/fresh-96.webp", ContentFile(b"x"))
-    Profile.objects.filter(pk=queued.pk).update(thumbnails="avatars/shown")
+    Avatar.objects.filter(pk=queued.pk).update(thumbnails="avatars/shown")
     past = time.time() - 7200
     for name in (shown, orphan):
         os.utime(media.path(name), (past, past))
-    HUEY.put_result(queued.avatar_task_id, {"image": "x"})  # still to be read
+    HUEY.put_result(queued.task_id, {"image": "x"})  # still to be read
     HUEY.put_result("0b3a5b8e-6f7e-4f8e-9a47-7a1d8ad2c1a0", {"image": "y"})
     recovery.beat()
 
     assert recovery.purge_orphans() == (1, 1)
 
     assert media.exists(shown) and media.exists(fresh) and not media.exists(orphan)
-    assert HUEY.get(queued.avatar_task_id, peek=True) == {"image": "x"}
+    assert HUEY.get(queued.task_id, peek=True) == {"image": "x"}
     assert recovery.any_worker_alive()
 
 

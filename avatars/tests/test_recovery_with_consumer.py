@@ -13,15 +13,18 @@ import uuid
 from collections.abc import Callable
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from huey.contrib.djhuey import HUEY
 
 from avatars import state
+from avatars.models import Avatar
 from avatars.tests.test_tasks import HTMX, avatar_fragment, signup, state_of
-from registration.models import Profile, User
 from testing import image_factory
+
+User = get_user_model()
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -46,9 +49,9 @@ def photo() -> bytes:
 
 def test_worker_killed_mid_task_the_next_one_finishes_it(start_consumer, gate, photo):
     client = Client()
-    profile = signup(client, "ada", photo)
+    avatar = signup(client, "ada", photo)
     doomed = start_consumer(AVATARS_TEST_GATE=str(gate.path))
-    assert gate.wait_for_task() == profile.avatar_task_id
+    assert gate.wait_for_task() == avatar.task_id
     assert state_of(avatar_fragment(client)) == "processing"
 
     doomed.process.kill()
@@ -56,24 +59,24 @@ def test_worker_killed_mid_task_the_next_one_finishes_it(start_consumer, gate, p
     start_consumer()
 
     wait_until(shows(client, "ready"))
-    profile.refresh_from_db()
-    assert profile.avatar_attempts == 1  # the new task's single attempt
+    avatar.refresh_from_db()
+    assert avatar.attempts == 1  # the new task's single attempt
 
 
 def test_sigterm_puts_the_running_task_back_for_the_next_worker(
     start_consumer, gate, photo
 ):
     client = Client()
-    profile = signup(client, "bea", photo)
+    avatar = signup(client, "bea", photo)
     stopping = start_consumer(
         AVATARS_TEST_GATE=str(gate.path), HUEY_SHUTDOWN_TIMEOUT="0.5"
     )
-    assert gate.wait_for_task() == profile.avatar_task_id
+    assert gate.wait_for_task() == avatar.task_id
 
     stopping.process.send_signal(signal.SIGTERM)
     assert stopping.process.wait(timeout=15) == 0
     assert "interrupted, requeued" in stopping.output
-    assert [task.id for task in HUEY.scheduled()] == [profile.avatar_task_id]
+    assert [task.id for task in HUEY.scheduled()] == [avatar.task_id]
     assert state_of(avatar_fragment(client)) == "queued"
 
     start_consumer()
@@ -99,41 +102,41 @@ def test_queued_fragment_says_a_worker_is_present_when_one_beats(
     client = Client()
     start_consumer(AVATARS_TEST_GATE=str(gate.path))
     wait_until(lambda: HUEY.get("heartbeat", peek=True) is not None)
-    profile = signup(client, "dora", photo)
+    avatar = signup(client, "dora", photo)
     first = avatar_fragment(client)
-    assert gate.wait_for_task() == profile.avatar_task_id
+    assert gate.wait_for_task() == avatar.task_id
     assert 'data-worker="present"' in first
     assert "No worker is running" not in first
 
 
 def test_transient_error_is_retried_and_never_looks_failed(start_consumer, gate, photo):
     client = Client()
-    profile = signup(client, "edna", photo)
+    avatar = signup(client, "edna", photo)
     start_consumer(
         AVATARS_TEST_GATE=str(gate.path), AVATARS_TEST_TRANSIENT_FAILURES="1"
     )
-    assert gate.wait_for_task() == profile.avatar_task_id
+    assert gate.wait_for_task() == avatar.task_id
     gate.release()  # this attempt fails
 
-    assert gate.wait_for_task() == profile.avatar_task_id  # and is retried
+    assert gate.wait_for_task() == avatar.task_id  # and is retried
     retrying = avatar_fragment(client)
     assert state_of(retrying) == "processing"
     assert "hx-get" in retrying
     gate.release()
 
     wait_until(shows(client, "ready"))
-    profile.refresh_from_db()
-    assert profile.avatar_attempts == 2
+    avatar.refresh_from_db()
+    assert avatar.attempts == 2
 
 
 def test_damaged_photo_fails_at_once_without_retries(start_consumer):
     client = Client()
-    profile = signup(client, "fern", image_factory.truncated_jpeg_bytes())
+    avatar = signup(client, "fern", image_factory.truncated_jpeg_bytes())
     start_consumer()
     wait_until(shows(client, "failed"))
-    profile.refresh_from_db()
-    assert profile.avatar_attempts == 1
-    assert "damaged or incomplete" in profile.avatar_error
+    avatar.refresh_from_db()
+    assert avatar.attempts == 1
+    assert "damaged or incomplete" in avatar.error
 
 
 def test_try_again_after_every_attempt_failed(start_consumer, photo):
@@ -161,7 +164,7 @@ def test_try_again_needs_a_post_from_a_logged_in_owner(photo):
     signup(client, "hedy", photo)
     assert client.get("/profile/avatar/retry/").status_code == 405
     csrf_client = Client(enforce_csrf_checks=True)
-    csrf_client.force_login(Profile.objects.get().user)
+    csrf_client.force_login(Avatar.objects.get().user)
     assert csrf_client.post("/profile/avatar/retry/").status_code == 403
 
 
@@ -174,10 +177,10 @@ def test_enqueue_failing_after_commit_is_swept_up(
     monkeypatch.setattr(HUEY, "enqueue", queue_down)
     client = Client()
     with caplog.at_level(logging.ERROR):
-        profile = signup(client, "iris", photo)
+        avatar = signup(client, "iris", photo)
     assert "enqueue failed, the sweep will send it" in caplog.text
     assert "the queue is down" in caplog.text
-    assert profile.avatar_state == "queued"
+    assert avatar.state == "queued"
     monkeypatch.undo()
 
     start_consumer()
@@ -206,8 +209,8 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 def all_settled() -> bool:
-    profiles = list(Profile.objects.all())
-    return all(not state.refresh(profile).avatar_pending for profile in profiles)
+    avatars = list(Avatar.objects.all())
+    return all(not state.refresh(avatar).pending for avatar in avatars)
 
 
 def test_thirty_parallel_signups_all_finish(live_server, start_consumer, caplog):
@@ -251,23 +254,23 @@ def test_thirty_parallel_signups_all_finish(live_server, start_consumer, caplog)
         assert statuses == [302] * 30
         wait_until(all_settled, timeout=120)
 
-    assert Profile.objects.filter(avatar_state="ready").count() == 30
+    assert Avatar.objects.filter(state="ready").count() == 30
     assert "database is locked" not in caplog.text + consumer.output
     assert "Traceback" not in consumer.output
 
 
-def save_photo_unchecked(username: str, data: bytes) -> Profile:
+def save_photo_unchecked(username: str, data: bytes) -> Avatar:
     """A photo that never went through the form's checks: what the worker must
     survive even if a file slips past them."""
     user = User.objects.create_user(username, f"{username}@example.com", "x")
     with transaction.atomic():
-        user.profile.image = SimpleUploadedFile("photo", data)
-        user.profile.save()
-    return Profile.objects.get(pk=user.pk)
+        user.avatar.image = SimpleUploadedFile("photo", data)
+        user.avatar.save()
+    return Avatar.objects.get(pk=user.pk)
 
 
-def outcome_of(profile: Profile) -> Profile:
-    return state.refresh(Profile.objects.get(pk=profile.pk))
+def outcome_of(avatar: Avatar) -> Avatar:
+    return state.refresh(Avatar.objects.get(pk=avatar.pk))
 
 
 def test_hostile_photos_fail_within_limits_and_other_photos_go_on(
@@ -282,21 +285,21 @@ def test_hostile_photos_fail_within_limits_and_other_photos_go_on(
     wait_until(shows(client, "ready"))
     # When it turned ready, each hostile photo was still being decoded under its
     # limits or had already been stopped by them.
-    wait_until(lambda: not outcome_of(slow).avatar_pending)
-    wait_until(lambda: not outcome_of(large).avatar_pending)
+    wait_until(lambda: not outcome_of(slow).pending)
+    wait_until(lambda: not outcome_of(large).pending)
 
     slow, large = outcome_of(slow), outcome_of(large)
-    assert slow.avatar_state == "failed"
-    assert slow.avatar_error.startswith("This photo takes too long to process.")
-    assert large.avatar_state == "failed"
-    assert large.avatar_error.startswith("This photo needs too much memory")
+    assert slow.state == "failed"
+    assert slow.error.startswith("This photo takes too long to process.")
+    assert large.state == "failed"
+    assert large.error.startswith("This photo needs too much memory")
     assert slow.image and large.image  # kept: "Try again" is still offered
     assert consumer.process.poll() is None
     assert "Traceback" not in consumer.output
 
 
 def test_a_replaced_photo_has_its_decode_stopped(start_consumer):
-    profile = save_photo_unchecked("rex", image_factory.scan_bomb_jpeg_bytes())
+    avatar = save_photo_unchecked("rex", image_factory.scan_bomb_jpeg_bytes())
     consumer = start_consumer(AVATARS_TEST_DECODE_SECONDS="600")
     wait_until(lambda: "decoding in child" in consumer.output)
     child = int(re.search(r"decoding in child (\d+)", consumer.output).group(1))
@@ -304,7 +307,7 @@ def test_a_replaced_photo_has_its_decode_stopped(start_consumer):
     # The task stops being the profile's current one. Only the row changes, so
     # the original stays on disk: the child is surely decoding it, not failing
     # to open a file a new photo's commit has just deleted.
-    Profile.objects.filter(pk=profile.pk).update(avatar_task_id="a newer task")
+    Avatar.objects.filter(pk=avatar.pk).update(task_id="a newer task")
 
     wait_until(lambda: "stopped, the photo was replaced" in consumer.output)
     with pytest.raises(ProcessLookupError):
@@ -316,7 +319,7 @@ def test_a_photo_whose_worker_died_three_times_fails_then_try_again_works(
     start_consumer, gate, photo
 ):
     client = Client()
-    profile = signup(client, "ike", photo)
+    avatar = signup(client, "ike", photo)
     for _ in range(3):
         doomed = start_consumer(AVATARS_TEST_GATE=str(gate.path))
         assert gate.wait_for_task()
@@ -329,10 +332,10 @@ def test_a_photo_whose_worker_died_three_times_fails_then_try_again_works(
     failed = avatar_fragment(client)
     assert "stopped our photo processor several times" in failed
     assert "Try again" in failed
-    profile.refresh_from_db()
-    assert profile.avatar_worker_deaths == 3
+    avatar.refresh_from_db()
+    assert avatar.worker_deaths == 3
 
     client.post("/profile/avatar/retry/", **HTMX)
     wait_until(shows(client, "ready"))
-    profile.refresh_from_db()
-    assert profile.avatar_worker_deaths == 0
+    avatar.refresh_from_db()
+    assert avatar.worker_deaths == 0

@@ -16,9 +16,9 @@ from huey.contrib.djhuey import HUEY
 from PIL import Image
 
 from avatars import images
-from avatars.files import thumbnail_names
+from avatars.models import PENDING_STATES, Avatar
+from avatars.storage import thumbnail_names
 from avatars.tasks import resize_avatar
-from registration.models import PENDING_STATES, Profile
 from testing import image_factory
 from testing.storage import stored_names
 
@@ -33,7 +33,7 @@ def assert_colour(im: Image.Image, colour: tuple[int, int, int]) -> None:
     assert max(abs(a - b) for a, b in zip(found, colour, strict=True)) < 12, found
 
 
-def signup(client: Client, username: str, photo: bytes) -> Profile:
+def signup(client: Client, username: str, photo: bytes) -> Avatar:
     response = client.post(
         "/register/",
         {
@@ -45,7 +45,7 @@ def signup(client: Client, username: str, photo: bytes) -> Profile:
         **HTMX,
     )
     assert response["HX-Redirect"] == "/profile/"
-    return Profile.objects.get(user__username=username)
+    return Avatar.objects.get(user__username=username)
 
 
 def avatar_fragment(client: Client) -> str:
@@ -75,14 +75,14 @@ def cache_control(client: Client, url: str) -> str:
     return str(client.get(url)["Cache-Control"])
 
 
-def wait_for_outcome(profile: Profile, timeout: float = 30) -> None:
+def wait_for_outcome(avatar: Avatar, timeout: float = 30) -> None:
     """Block until the worker has stored the task's outcome (without reading
     it), or its recovery sweep has already read it into the row."""
     deadline = time.monotonic() + timeout
-    task_id = profile.avatar_task_id
+    task_id = avatar.task_id
     while HUEY.result(task_id, preserve=True) is None:
-        recorded = Profile.objects.filter(pk=profile.pk, avatar_task_id=task_id)
-        if recorded.exclude(avatar_state__in=PENDING_STATES).exists():
+        recorded = Avatar.objects.filter(pk=avatar.pk, task_id=task_id)
+        if recorded.exclude(state__in=PENDING_STATES).exists():
             return
         assert time.monotonic() < deadline, "no outcome"
         time.sleep(0.05)
@@ -91,21 +91,21 @@ def wait_for_outcome(profile: Profile, timeout: float = 30) -> None:
 def test_signup_goes_queued_processing_ready(start_consumer, gate):
     client = Client()
     photo = image_factory.jpeg_bytes(size=(3000, 2000), orientation=6)
-    profile = signup(client, "lena", photo)
+    avatar = signup(client, "lena", photo)
 
     queued = avatar_fragment(client)
     assert state_of(queued) == "queued"
     assert "Waiting for a worker…" in queued
 
     start_consumer(AVATARS_TEST_GATE=str(gate.path))
-    assert gate.wait_for_task() == profile.avatar_task_id
+    assert gate.wait_for_task() == avatar.task_id
     processing = avatar_fragment(client)
     assert state_of(processing) == "processing"
     assert "Processing your photo…" in processing
     assert "hx-get" in processing
 
     gate.release()
-    wait_for_outcome(profile)
+    wait_for_outcome(avatar)
     ready = client.get("/profile/avatar/", **HTMX)
     html = ready.content.decode()
     assert ready.status_code == 286
@@ -139,7 +139,7 @@ def test_replaced_photo_only_the_newest_is_shown(start_consumer, gate):
     client = Client()
     first = signup(client, "omar", image_factory.jpeg_bytes(size=(800, 600)))
     start_consumer(AVATARS_TEST_GATE=str(gate.path))
-    assert gate.wait_for_task() == first.avatar_task_id
+    assert gate.wait_for_task() == first.task_id
 
     response = client.post(
         "/profile/",
@@ -152,9 +152,9 @@ def test_replaced_photo_only_the_newest_is_shown(start_consumer, gate):
         **HTMX,
     )
     assert response.status_code == 200
-    second = Profile.objects.get(pk=first.pk)
+    second = Avatar.objects.get(pk=first.pk)
     gate.release()
-    assert gate.wait_for_task() == second.avatar_task_id
+    assert gate.wait_for_task() == second.task_id
     gate.release()
     wait_for_outcome(second)
 
@@ -163,17 +163,17 @@ def test_replaced_photo_only_the_newest_is_shown(start_consumer, gate):
     src = re.search(r'<img[^>]* src="([^"]+)"', html).group(1)
     served = Image.open(io.BytesIO(fetch(client, src)[0])).convert("RGB")
     assert_colour(served, BLUE)  # the new one, not the first
-    assert HUEY.result(first.avatar_task_id) is None  # the stale task stored nothing
+    assert HUEY.result(first.task_id) is None  # the stale task stored nothing
 
 
-def replace_photo(client: Client, photo: bytes) -> Profile:
+def replace_photo(client: Client, photo: bytes) -> Avatar:
     response = client.post(
         "/profile/",
         {"bio": "", "image": SimpleUploadedFile("new.jpg", photo, "image/jpeg")},
         **HTMX,
     )
     assert response.status_code == 200
-    return Profile.objects.get(user__username=response.wsgi_request.user.username)
+    return Avatar.objects.get(user__username=response.wsgi_request.user.username)
 
 
 def stored_files(alias: str) -> set[str]:
@@ -188,17 +188,17 @@ def test_newer_photo_wins_whichever_task_finishes_first(
     client = Client()
     old = signup(client, "vera", image_factory.jpeg_bytes(size=(800, 600)))
     consumer = start_consumer(AVATARS_TEST_GATE=str(gate.path))
-    assert gate.wait_for_task() == old.avatar_task_id
+    assert gate.wait_for_task() == old.task_id
     new = replace_photo(client, image_factory.jpeg_bytes((600, 800), BLUE))
-    assert gate.wait_for_task() == new.avatar_task_id
+    assert gate.wait_for_task() == new.task_id
 
     order = [old, new] if finishes_first == "old" else [new, old]
-    for profile in order:
-        gate.release(profile.avatar_task_id)
+    for avatar in order:
+        gate.release(avatar.task_id)
     wait_for_outcome(new)
     # The old task stores nothing, so its end is known from the worker's log:
     # until then it may still be removing the thumbnails it wrote.
-    finished = re.compile(rf"{old.avatar_task_id} \d+ retries executed")
+    finished = re.compile(rf"{old.task_id} \d+ retries executed")
     deadline = time.monotonic() + 30
     while not finished.search(consumer.output):
         assert time.monotonic() < deadline, consumer.output
@@ -213,7 +213,7 @@ def test_newer_photo_wins_whichever_task_finishes_first(
     assert state_of(html) == "ready"
     src = re.search(r'<img[^>]* src="([^"]+)"', html).group(1)
     assert_colour(Image.open(io.BytesIO(fetch(client, src)[0])).convert("RGB"), BLUE)
-    assert HUEY.result(old.avatar_task_id) is None
+    assert HUEY.result(old.task_id) is None
     # The old photo's files are gone; only the new thumbnails remain.
     new.refresh_from_db()
     assert stored_files("default") == set(thumbnail_names(new.thumbnails))
@@ -231,8 +231,8 @@ def test_served_thumbnail_carries_no_metadata_and_original_is_unreachable(
         xmp=True,
         comment=b"secret comment",
     )
-    profile = signup(client, "walt", photo)
-    original = profile.image.name
+    avatar = signup(client, "walt", photo)
+    original = avatar.image.name
     guesses = [f"/media/{original}", f"/media/../uploads/{original}"]
     assert all(client.get(url).status_code == 404 for url in guesses)
     if settings.AWS_STORAGE_BUCKET_NAME:  # a private object: no anonymous read
@@ -241,7 +241,7 @@ def test_served_thumbnail_carries_no_metadata_and_original_is_unreachable(
             urllib.request.urlopen(url)
         assert refused.value.code == 403
     start_consumer()
-    wait_for_outcome(profile)
+    wait_for_outcome(avatar)
     html = avatar_fragment(client)
 
     for url in re.search(r'srcset="([^"]+)"', html).group(1).split(", "):
@@ -261,17 +261,17 @@ def test_task_for_a_photo_replaced_midway_drops_its_thumbnails(
     db, photo_jpeg, django_capture_on_commit_callbacks, monkeypatch
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        profile = signup(Client(), "xena", photo_jpeg)
+        avatar = signup(Client(), "xena", photo_jpeg)
     real_make = images.make_thumbnails
 
     def replaced_while_resizing(fp):
         thumbnails = real_make(fp)
-        Profile.objects.filter(pk=profile.pk).update(image="originals/newer")
+        Avatar.objects.filter(pk=avatar.pk).update(image="originals/newer")
         return thumbnails
 
     monkeypatch.setattr(images, "make_thumbnails", replaced_while_resizing)
     outcome = resize_avatar.call_local(
-        profile.pk, profile.image.name, task=SimpleNamespace(id="t-1")
+        avatar.pk, avatar.image.name, task=SimpleNamespace(id="t-1")
     )
     assert outcome is None
     assert stored_files("default") == set()
@@ -280,7 +280,7 @@ def test_task_for_a_photo_replaced_midway_drops_its_thumbnails(
 def test_a_task_queued_under_its_old_name_is_still_processed(start_consumer):
     """Queued by a release from before the pipeline moved to avatars/."""
     client = Client()
-    profile = signup(client, "olga", image_factory.jpeg_bytes(size=(800, 600)))
+    avatar = signup(client, "olga", image_factory.jpeg_bytes(size=(800, 600)))
     (message,) = [
         message
         for message in map(HUEY.serializer.deserialize, HUEY.storage.enqueued_items())
@@ -294,7 +294,7 @@ def test_a_task_queued_under_its_old_name_is_still_processed(start_consumer):
     )
 
     start_consumer()
-    wait_for_outcome(profile)
+    wait_for_outcome(avatar)
 
     assert state_of(avatar_fragment(client)) == "ready"
 
@@ -306,8 +306,8 @@ def test_an_account_deleted_during_its_resize_is_left_with_no_file(
     """Held before the photo is decoded, or after its thumbnails are written
     and every "still current?" check has passed: either way the deletion wins."""
     client = Client()
-    profile = signup(client, "yara", image_factory.jpeg_bytes(size=(1600, 1200)))
-    task_id = profile.avatar_task_id
+    avatar = signup(client, "yara", image_factory.jpeg_bytes(size=(1600, 1200)))
+    task_id = avatar.task_id
     start_consumer(
         AVATARS_TEST_GATE=str(gate.path),
         AVATARS_TEST_GATE_AT=held_at,
@@ -324,4 +324,4 @@ def test_an_account_deleted_during_its_resize_is_left_with_no_file(
 
     assert stored_names("default", "avatars") == []
     assert stored_names("uploads", "originals") == []
-    assert not Profile.objects.exists()
+    assert not Avatar.objects.exists()

@@ -1,33 +1,34 @@
+from datetime import timedelta
+
 import pytest
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
-from registration.models import Profile
+from avatars.conf import conf
+from avatars.models import Avatar
 from testing.client import HTMX, avatar_element, post, queued_resizes, signup
 from testing.thumbnails import any_exist, write_thumbnails
 
 pytestmark = pytest.mark.django_db
 
 
-def test_queued_avatar_polls_fast_first_then_steadily(client, photo_jpeg, settings):
+def test_queued_avatar_polls_fast_first_then_steadily(client, photo_jpeg):
     signup(client, photo_jpeg)
 
     page = client.get("/profile/").content.decode()
     fragment = client.get("/profile/avatar/", **HTMX)
-    Profile.objects.update(
-        avatar_queued_at=timezone.now() - settings.AVATAR_FAST_POLL_FOR
-    )
+    fast_for = timedelta(seconds=conf.FAST_POLL_SECONDS)
+    Avatar.objects.update(queued_at=timezone.now() - fast_for)
     later = client.get("/profile/avatar/", **HTMX).content.decode()
 
     element = avatar_element(page)
     assert 'data-state="queued"' in element
     assert 'hx-get="/profile/avatar/"' in element
-    first, fast = settings.AVATAR_FIRST_POLL_MS, settings.AVATAR_FAST_POLL_MS
-    steady = settings.AVATAR_POLL_MS
+    fast, steady = conf.FAST_POLL_MS, conf.POLL_MS
     assert fast < steady <= 1000
-    assert f'hx-trigger="load delay:{first}ms, every {fast}ms"' in element
+    assert f'hx-trigger="load delay:{fast}ms, every {fast}ms"' in element
     assert 'hx-swap="outerHTML"' in element
     assert 'aria-live="polite"' in element
     assert "Waiting for a worker…" in page
@@ -38,17 +39,17 @@ def test_queued_avatar_polls_fast_first_then_steadily(client, photo_jpeg, settin
     assert f'hx-trigger="every {steady}ms"' in avatar_element(later)
 
 
-def finish_resize(profile: Profile) -> None:
+def finish_resize(avatar: Avatar) -> None:
     """Play the worker's part: start, write thumbnails, store the outcome."""
-    Profile.objects.filter(pk=profile.pk).update(avatar_state="processing")
-    outcome = {"image": profile.image.name, "thumbnails": write_thumbnails()}
-    HUEY.put_result(profile.avatar_task_id, outcome)
+    Avatar.objects.filter(pk=avatar.pk).update(state="processing")
+    outcome = {"image": avatar.image.name, "thumbnails": write_thumbnails()}
+    HUEY.put_result(avatar.task_id, outcome)
 
 
 def test_ready_fragment_is_the_thumbnail_and_stops_polling(client, photo_jpeg):
     signup(client, photo_jpeg)
-    profile = Profile.objects.get()
-    finish_resize(profile)
+    avatar = Avatar.objects.get()
+    finish_resize(avatar)
 
     fragment = client.get("/profile/avatar/", **HTMX)
     html = fragment.content.decode()
@@ -57,23 +58,23 @@ def test_ready_fragment_is_the_thumbnail_and_stops_polling(client, photo_jpeg):
     element = avatar_element(html)
     assert 'data-state="ready"' in element
     assert "hx-trigger" not in element and "hx-get" not in element
-    profile.refresh_from_db()
-    assert f'src="/media/{profile.thumbnails}-300.webp"' in html
-    assert f"/media/{profile.thumbnails}-600.webp 2x" in html
+    avatar.refresh_from_db()
+    assert f'src="/media/{avatar.thumbnails}-300.webp"' in html
+    assert f"/media/{avatar.thumbnails}-600.webp 2x" in html
     assert 'width="300" height="300"' in html
     assert 'alt="Profile photo of hana"' in html
     # Recorded once: the result store no longer holds it, the row does.
-    assert HUEY.result(profile.avatar_task_id) is None
+    assert HUEY.result(avatar.task_id) is None
     assert 'data-state="ready"' in client.get("/profile/").content.decode()
 
 
 def test_failed_fragment_shows_a_human_message(client, photo_jpeg):
     signup(client, photo_jpeg)
-    profile = Profile.objects.get()
-    Profile.objects.update(avatar_state="processing")
+    avatar = Avatar.objects.get()
+    Avatar.objects.update(state="processing")
     HUEY.put_result(
-        profile.avatar_task_id,
-        {"image": profile.image.name, "error": "This photo file is damaged."},
+        avatar.task_id,
+        {"image": avatar.image.name, "error": "This photo file is damaged."},
     )
     fragment = client.get("/profile/avatar/", **HTMX)
     assert fragment.status_code == 286
@@ -83,19 +84,19 @@ def test_failed_fragment_shows_a_human_message(client, photo_jpeg):
 
 def test_thumbnails_are_served_and_originals_are_not(client, photo_jpeg):
     signup(client, photo_jpeg)
-    profile = Profile.objects.get()
-    finish_resize(profile)
+    avatar = Avatar.objects.get()
+    finish_resize(avatar)
     client.get("/profile/avatar/", **HTMX)
-    profile.refresh_from_db()
+    avatar.refresh_from_db()
 
-    thumbnail = client.get(f"/media/{profile.thumbnails}-300.webp")
+    thumbnail = client.get(f"/media/{avatar.thumbnails}-300.webp")
     assert thumbnail.status_code == 200
     assert b"".join(thumbnail.streaming_content) == b"RIFF-300"
     assert "immutable" in thumbnail["Cache-Control"]
     for guess in [
-        f"/media/{profile.image.name}",
-        f"/media/../uploads/{profile.image.name}",
-        f"/media/%2e%2e/uploads/{profile.image.name}",
+        f"/media/{avatar.image.name}",
+        f"/media/../uploads/{avatar.image.name}",
+        f"/media/%2e%2e/uploads/{avatar.image.name}",
     ]:
         assert client.get(guess).status_code == 404, guess
 
@@ -104,8 +105,8 @@ def test_terminal_poll_costs_one_query_no_session_write_no_store_read(
     client, photo_jpeg, django_assert_num_queries, monkeypatch
 ):
     signup(client, photo_jpeg)
-    profile = Profile.objects.get()
-    finish_resize(profile)
+    avatar = Avatar.objects.get()
+    finish_resize(avatar)
     client.get("/profile/avatar/", **HTMX)  # records the outcome
 
     def no_store_reads(*args, **kwargs):
@@ -136,8 +137,8 @@ def test_queued_poll_costs_one_query_and_no_result_store_read(
 
 def test_replacing_the_photo_shows_the_live_status_again(client, photo_jpeg):
     signup(client, photo_jpeg)
-    profile = Profile.objects.get()
-    finish_resize(profile)
+    avatar = Avatar.objects.get()
+    finish_resize(avatar)
     client.get("/profile/avatar/", **HTMX)
 
     response = post(
@@ -181,7 +182,7 @@ def test_no_other_initials_avatar_exists(client, path):
 
 def test_someone_without_a_ready_photo_shows_their_initials(client, photo_jpeg):
     signup(client, photo_jpeg)  # queued, not ready
-    Profile.objects.update(avatar_state="failed")
+    Avatar.objects.update(state="failed")
 
     html = client.get("/profile/avatar/", **HTMX).content.decode()
 
@@ -195,11 +196,11 @@ def test_remove_photo_goes_back_to_the_initials_and_removes_the_files(
     client, photo_jpeg
 ):
     signup(client, photo_jpeg)
-    profile = Profile.objects.get()
-    finish_resize(profile)
+    avatar = Avatar.objects.get()
+    finish_resize(avatar)
     client.get("/profile/avatar/", **HTMX)  # records it: ready
-    profile.refresh_from_db()
-    stem = profile.thumbnails
+    avatar.refresh_from_db()
+    stem = avatar.thumbnails
 
     response = post(client, "/profile/avatar/remove/", {}, **HTMX)
 
@@ -207,8 +208,8 @@ def test_remove_photo_goes_back_to_the_initials_and_removes_the_files(
     assert 'data-state="none"' in avatar_element(html)
     assert "/avatars/initials/" in html
     assert "Remove photo" not in html
-    profile.refresh_from_db()
-    assert (profile.thumbnails, profile.image.name, profile.avatar_task_id) == (
+    avatar.refresh_from_db()
+    assert (avatar.thumbnails, avatar.image.name, avatar.task_id) == (
         "",
         "",
         "",
@@ -222,14 +223,14 @@ def test_remove_photo_while_it_is_processing_stores_nothing_later(
     from avatars import state
 
     signup(client, photo_jpeg)
-    profile = Profile.objects.get()
-    task_id, original = profile.avatar_task_id, profile.image.name
+    avatar = Avatar.objects.get()
+    task_id, original = avatar.task_id, avatar.image.name
 
     post(client, "/profile/avatar/remove/", {})
 
     # The running resize now finds its task is no longer the profile's.
     written = write_thumbnails()
-    assert not state.claim_thumbnails(profile.pk, original, task_id, written)
+    assert not state.claim_thumbnails(avatar.pk, original, task_id, written)
     assert not storages["uploads"].exists(original)
 
 
@@ -244,16 +245,16 @@ def test_remove_photo_is_a_post_for_members(client):
 
 def test_the_last_poll_also_changes_the_top_bars_avatar(client, photo_jpeg):
     signup(client, photo_jpeg)
-    profile = Profile.objects.get()
+    avatar = Avatar.objects.get()
     page = client.get("/profile/").content.decode()
     queued = client.get("/profile/avatar/", **HTMX).content.decode()
-    finish_resize(profile)
+    finish_resize(avatar)
 
     final = client.get("/profile/avatar/", **HTMX).content.decode()
 
     assert 'id="header-avatar"' in page and "hx-swap-oob" not in page
     assert "hx-swap-oob" not in queued  # not while it is still pending
-    profile.refresh_from_db()
+    avatar.refresh_from_db()
     assert '<span id="header-avatar" hx-swap-oob="true">' in final
-    assert f"/media/{profile.thumbnails}-32.webp" in final
-    assert f"/media/{profile.thumbnails}-64.webp 2x" in final
+    assert f"/media/{avatar.thumbnails}-32.webp" in final
+    assert f"/media/{avatar.thumbnails}-64.webp 2x" in final

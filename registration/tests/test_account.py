@@ -10,6 +10,7 @@ from django.core import mail
 from django.test import Client
 from huey.contrib.djhuey import HUEY
 
+from avatars.models import Avatar
 from registration.models import Profile, User
 from testing.client import post, queued_resizes, signup
 from testing.mail import deliver
@@ -43,6 +44,7 @@ def everything_of(username: str) -> dict:
     return {
         "users": User.objects.filter(username__iexact=username).count(),
         "profiles": Profile.objects.filter(user__username__iexact=username).count(),
+        "avatars": Avatar.objects.filter(user__username__iexact=username).count(),
         "addresses": EmailAddress.objects.filter(
             email__iexact=f"{username}@example.com"
         ).count(),
@@ -55,6 +57,7 @@ def everything_of(username: str) -> dict:
 NOTHING = {
     "users": 0,
     "profiles": 0,
+    "avatars": 0,
     "addresses": 0,
     "sessions": 0,
     "originals": [],
@@ -102,10 +105,10 @@ def test_a_wrong_password_deletes_nothing(member):
 
 def test_deleting_removes_everything_and_signs_out_every_browser(member):
     phone = log_in("hana", PHONE)
-    profile = User.objects.get(username="hana").profile
+    avatar = User.objects.get(username="hana").avatar
     # Thumbnails a running resize has written and claimed.
-    Profile.objects.filter(pk=profile.pk).update(thumbnails=write_thumbnails())
-    task_id = profile.avatar_task_id
+    Avatar.objects.filter(pk=avatar.pk).update(thumbnails=write_thumbnails())
+    task_id = avatar.task_id
     assert everything_of("hana")["originals"]
     assert everything_of("hana")["sessions"] == 2
 

@@ -6,6 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.test import RequestFactory
 
+from avatars.models import Avatar
 from registration.forms import SignupForm
 from registration.models import Profile, User
 from testing import image_factory
@@ -40,15 +41,16 @@ def test_valid_signup_creates_user_with_hashed_password_and_profile(photo_jpeg):
 
     assert user.check_password("correct horse battery")
     assert user.password != "correct horse battery"
-    assert Profile.objects.get(user=user).image
+    assert Avatar.objects.get(user=user).image
+    assert Profile.objects.filter(user=user).exists()
 
 
 def test_photo_is_optional():
     form = SignupForm(data=signup_data(), files={})
     assert form.is_valid(), form.errors
     user = form.save(a_request())
-    assert not user.profile.image
-    assert user.profile.avatar_state == "none"
+    assert not user.avatar.image
+    assert user.avatar.state == "none"
 
 
 def test_email_is_required():

@@ -10,8 +10,8 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from PIL import Image
 
-from avatars.files import thumbnail_name
 from avatars.images import PIXEL_SIZES
+from avatars.storage import thumbnail_name
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

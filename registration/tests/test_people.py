@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from avatars.models import Avatar
 from registration.models import Profile, User, Visibility
 from testing.thumbnails import write_thumbnails
 
@@ -32,7 +33,7 @@ def signed_in_as(user: User) -> Client:
 
 def ready_photo(user: User) -> str:
     stem = write_thumbnails()
-    Profile.objects.filter(pk=user.pk).update(avatar_state="ready", thumbnails=stem)
+    Avatar.objects.filter(pk=user.pk).update(state="ready", thumbnails=stem)
     return stem
 
 
@@ -89,7 +90,7 @@ def test_any_case_leads_to_the_page_under_its_own_name(client):
 def test_a_pending_or_failed_photo_shows_the_initials(client):
     person = member("nia.k", Visibility.EVERYONE)
     for state in ("queued", "processing", "failed"):
-        Profile.objects.filter(pk=person.pk).update(avatar_state=state)
+        Avatar.objects.filter(pk=person.pk).update(state=state)
         html = client.get("/u/nia.k/").content.decode()
         assert re.search(
             r'<img class="avatar-img avatar-img--initials" '

@@ -9,6 +9,8 @@ from django.test import Client
 from django.urls import reverse
 from huey.contrib.djhuey import HUEY
 
+from avatars.conf import conf
+from avatars.models import Avatar
 from registration.forms import SignupForm
 from registration.models import Profile, User
 from testing.client import HTMX, avatar_element, queued_resizes, signup
@@ -40,7 +42,7 @@ def test_htmx_signup_logs_in_and_redirects_to_profile_without_waiting(
     user = User.objects.get(username="hana")
     assert int(client.session["_auth_user_id"]) == user.pk
     # Nothing ran the resize: the response came back before any image work.
-    assert user.profile.avatar_state == "queued"
+    assert user.avatar.state == "queued"
     assert [task.args[0] for task in queued_resizes()] == [user.pk]
 
 
@@ -76,10 +78,11 @@ def test_refused_photo_creates_no_user(client):
     assert response.status_code == 200
     assert not User.objects.exists()
     assert not Profile.objects.exists()
+    assert not Avatar.objects.exists()
 
 
-def test_photo_over_the_limit_is_refused_with_its_size(client, settings):
-    oversized = b"\xff\xd8\xff" + b"\0" * (settings.AVATAR_MAX_UPLOAD_BYTES + 1024)
+def test_photo_over_the_limit_is_refused_with_its_size(client):
+    oversized = b"\xff\xd8\xff" + b"\0" * (conf.MAX_UPLOAD_BYTES + 1024)
     response = signup(client, oversized)
     html = response.content.decode()
     assert "This file is 20.0 MB; a photo can be at most 20 MB." in html
@@ -152,7 +155,12 @@ def test_without_photo_profile_shows_the_default_avatar(client):
     element = avatar_element(html)
     assert 'data-state="none"' in element
     assert "hx-get" not in element
-    assert "default-avatar.svg" in html
+    # The avatar itself is the initials (the page's favicon is not the avatar).
+    shown = re.search(r'<div id="avatar".*?<img ([^>]*)>', html, re.S)
+    assert shown, html
+    assert 'class="avatar-img avatar-img--initials"' in shown.group(1)
+    assert re.search(r'src="/avatars/initials/\d+-H\.svg"', shown.group(1))
+    assert 'alt="hana has no profile photo yet"' in shown.group(1)
 
 
 def test_profile_edit_keeps_the_photo_and_enqueues_nothing(client, photo_jpeg):
@@ -166,7 +174,7 @@ def test_profile_edit_keeps_the_photo_and_enqueues_nothing(client, photo_jpeg):
     assert html.lstrip().startswith('<div id="profile"')
     assert "Saved." in html and "Hello there" in html and "Lisbon" in html
     assert queued_resizes() == []
-    assert Profile.objects.get().avatar_state == "queued"
+    assert Avatar.objects.get().state == "queued"
 
 
 def test_profile_edit_without_javascript_redirects(client):
@@ -185,7 +193,7 @@ def test_profile_edit_refuses_a_bad_photo_in_place(client):
     )
     assert response.status_code == 200
     assert 'class="errors"' in response.content.decode()
-    assert Profile.objects.get().avatar_state == "none"
+    assert Avatar.objects.get().state == "none"
 
 
 def test_signup_that_loses_a_race_names_the_taken_field(client, monkeypatch):
