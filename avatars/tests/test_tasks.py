@@ -5,7 +5,6 @@ import re
 import time
 import urllib.error
 import urllib.request
-from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
@@ -15,10 +14,8 @@ from django.test import Client
 from huey.contrib.djhuey import HUEY
 from PIL import Image
 
-from avatars import images
 from avatars.models import PENDING_STATES, Avatar
 from avatars.storage import thumbnail_names
-from avatars.tasks import resize_avatar
 from testing import image_factory
 from testing.storage import stored_names
 
@@ -255,26 +252,6 @@ def test_served_thumbnail_carries_no_metadata_and_original_is_unreachable(
         for secret in [b"Exif", b"GPS", b"xmpmeta", b"Secret", b"secret comment"]:
             assert secret not in data
     assert all(client.get(url).status_code == 404 for url in guesses)
-
-
-def test_task_for_a_photo_replaced_midway_drops_its_thumbnails(
-    db, photo_jpeg, django_capture_on_commit_callbacks, monkeypatch
-):
-    with django_capture_on_commit_callbacks(execute=True):
-        avatar = signup(Client(), "xena", photo_jpeg)
-    real_make = images.make_thumbnails
-
-    def replaced_while_resizing(fp):
-        thumbnails = real_make(fp)
-        Avatar.objects.filter(pk=avatar.pk).update(image="originals/newer")
-        return thumbnails
-
-    monkeypatch.setattr(images, "make_thumbnails", replaced_while_resizing)
-    outcome = resize_avatar.call_local(
-        avatar.pk, avatar.image.name, task=SimpleNamespace(id="t-1")
-    )
-    assert outcome is None
-    assert stored_files("default") == set()
 
 
 def test_a_task_queued_under_its_old_name_is_still_processed(start_consumer):
