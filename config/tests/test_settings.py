@@ -3,7 +3,6 @@
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import uuid
@@ -87,64 +86,6 @@ def test_check_deploy_is_clean_with_four_variables(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
-
-
-def check_deploy(tmp_path: Path, redis_url: str) -> subprocess.CompletedProcess:
-    return run(
-        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        tmp_path,
-        **PRODUCTION,
-        REDIS_URL=redis_url,
-    )
-
-
-def test_check_deploy_warns_about_redis_on_the_network_without_password_or_tls(
-    tmp_path,
-):
-    # A made-up name that never resolves: nothing may connect to it anyway.
-    result = check_deploy(tmp_path, "redis://redis.internal.example:6379/0")
-    output = result.stdout + result.stderr
-    assert result.returncode == 1, output
-    assert "config.W001" in output
-    assert "redis.internal.example" in output
-    assert "pickle" in output
-    assert "rediss://" in output
-
-
-@pytest.mark.parametrize(
-    "redis_url",
-    [
-        "redis://:secret@redis.internal.example:6379/0",
-        "redis://avatars:secret@redis.internal.example:6379/0",
-        "rediss://redis.internal.example:6380/0",
-        "redis://127.0.0.1:6379/0",
-        "redis://127.0.0.2:6379/0",
-        "redis://localhost:6379/0",
-        "redis://[::1]:6379/0",
-        "unix:///run/redis/redis.sock?db=0",
-    ],
-)
-def test_check_deploy_is_clean_with_redis_protected_or_on_this_machine(
-    tmp_path, redis_url
-):
-    result = check_deploy(tmp_path, redis_url)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "no issues" in result.stdout
-    assert "config.W001" not in result.stdout + result.stderr
-
-
-def test_check_deploy_never_connects_to_redis(tmp_path):
-    # A listener that never answers: a client that connected would wait forever
-    # for its reply, and the connection would be waiting here to be accepted.
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(8)
-        port = listener.getsockname()[1]
-        result = check_deploy(tmp_path, f"redis://:secret@127.0.0.1:{port}/0")
-        listener.setblocking(False)
-        with pytest.raises(BlockingIOError):
-            listener.accept()
-    assert result.returncode == 0, result.stderr
 
 
 def test_defaults_are_sqlite_everywhere_and_local_disk(tmp_path):
