@@ -1,10 +1,19 @@
+"""Where a photo's files live: written whole or not at all, and their names."""
+
 import os
+import re
 
 import pytest
 from django.core.files.base import ContentFile, File
 from django.core.files.uploadedfile import TemporaryUploadedFile
 
-from avatars.storage import AtomicFileSystemStorage
+from avatars import images
+from avatars.storage import (
+    AtomicFileSystemStorage,
+    new_thumbnail_stem,
+    thumbnail_name,
+    thumbnail_names,
+)
 
 
 class BreaksHalfway(File):
@@ -52,3 +61,21 @@ def test_a_large_upload_is_linked_into_place_not_copied(tmp_path, settings):
     assert stored.st_ino == os.stat(upload.temporary_file_path()).st_ino
     upload.close()  # Django removes its temporary name; the stored file stays
     assert storage.open(name).read() == b"y" * 3_000_000
+
+
+def test_each_size_of_a_photo_is_named_after_its_stem_and_side():
+    assert thumbnail_name("avatars/abc", 600) == "avatars/abc-600.webp"
+    assert thumbnail_names("avatars/abc") == [
+        f"avatars/abc-{side}.webp" for side in images.PIXEL_SIZES
+    ]
+    assert len(set(thumbnail_names("avatars/abc"))) == len(images.PIXEL_SIZES)
+
+
+def test_no_stem_no_files():
+    assert thumbnail_names("") == thumbnail_names(None) == []
+
+
+def test_every_photo_gets_a_new_stem_in_the_avatars_folder():
+    stems = {new_thumbnail_stem() for _ in range(100)}
+    assert len(stems) == 100
+    assert all(re.fullmatch(r"avatars/[0-9a-f]{32}", stem) for stem in stems)
