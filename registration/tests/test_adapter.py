@@ -1,4 +1,5 @@
-"""Attempt limits that hold under the attacks a review made on the old limiter."""
+"""Attempt limits that hold against the ways round them: another spelling of
+the account, another Host header, enough sessions to push the counters out."""
 
 import pytest
 from django.test import Client
@@ -71,9 +72,10 @@ def test_the_admin_login_is_the_sites_login(client):
 
 
 def test_a_flood_of_sign_ups_does_not_evict_the_login_counters(limits, settings):
-    """The review's flood: sign-up posts with random e-mails from one address.
-    The sign-up limit is per address, so what it leaves in the counters' cache
-    (Django's small in-memory one here) stays far below what would evict them."""
+    """Hundreds of sign-up posts with random e-mails from one address, each
+    leaving a session in the cache beside the login counters. The sign-up
+    limit is per address, so what they leave in the counters' cache (Django's
+    small in-memory one here) stays far below what would evict them."""
     settings.ACCOUNT_RATE_LIMITS = {
         "login_failed": "100/m/ip,3/5m/key",
         "signup": "20/m/ip",
