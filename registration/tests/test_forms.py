@@ -3,7 +3,6 @@ import importlib
 import pytest
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError, transaction
 from django.test import RequestFactory
 
 from avatars.models import Avatar
@@ -130,18 +129,6 @@ def test_decompression_bomb_is_refused_from_its_header():
     )
     assert not form.is_valid()
     assert "megapixel" in form.errors["image"][0].lower()
-
-
-def test_database_refuses_usernames_differing_only_in_case():
-    User.objects.create_user("Carol", "carol@example.com", "x")
-    with pytest.raises(IntegrityError), transaction.atomic():
-        User.objects.create_user("carol", "other@example.com", "x")
-
-
-def test_database_refuses_emails_differing_only_in_case():
-    User.objects.create_user("dave", "dave@example.com", "x")
-    with pytest.raises(IntegrityError), transaction.atomic():
-        User.objects.create_user("dave2", "DAVE@example.com", "x")
 
 
 @pytest.mark.parametrize(
