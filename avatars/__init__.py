@@ -1,0 +1,27 @@
+"""The photo pipeline: a person's photo from the upload to its square thumbnails.
+
+It knows the user model (settings.AUTH_USER_MODEL) and nothing of the app that
+signs people up; that app uses it through this surface alone
+(avatars/tests/test_init.py holds both to it):
+
+- `user.avatar`: the `avatars.models.Avatar` made with every user. Load it with
+  the user (`select_related("avatar")`) wherever avatars are shown.
+- `avatars.forms.AvatarField` and `avatars.forms.PhotoWithCropForm`: the upload,
+  checked by its content, and the square chosen from it.
+- `avatars.state.attach_photo(avatar, upload, crop)`: give the person that photo;
+  its resize is queued once the transaction commits.
+- `avatars.state.refresh(avatar)`: the avatar with a finished resize's outcome
+  read in, before it is shown to its owner.
+- The status fragment: `{% include "avatars/status.html" %}` with
+  `avatars.views.status_context(avatar, first_poll=True)`; it polls the URL named
+  `avatar-status` and offers `avatar-retry` and `avatar-remove` (which removes
+  the photo) itself.
+- `{% load avatars %}{% avatar person 96 %}`: anyone's avatar, at any size the
+  site makes (avatars.images.DISPLAY_SIZES).
+- For what was written before the pipeline had its own app: the photo task's
+  old name (`avatars.tasks.resize_avatar`, `avatars.state.Outcome`) and the
+  upload storage and naming of old migrations (`avatars.models.uploads_storage`,
+  `avatars.models.original_upload_to`).
+
+Its settings, each with its default, are in avatars/conf.py.
+"""

@@ -1,10 +1,12 @@
 """The avatar row: one per user, keyed by the user's id, and its states."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from avatars.models import PENDING_STATES, Avatar, State, original_upload_to
-from registration.models import User
+
+User = get_user_model()
 
 pytestmark = pytest.mark.django_db
 

@@ -5,6 +5,7 @@ import io
 from types import SimpleNamespace
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
@@ -13,9 +14,10 @@ from avatars import images, resize, sandbox
 from avatars.models import Avatar
 from avatars.storage import thumbnail_name, thumbnail_names
 from avatars.tasks import resize_avatar
-from registration.models import User
 from testing import image_factory
 from testing.storage import stored_names
+
+User = get_user_model()
 
 pytestmark = pytest.mark.django_db
 

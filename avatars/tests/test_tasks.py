@@ -254,28 +254,6 @@ def test_served_thumbnail_carries_no_metadata_and_original_is_unreachable(
     assert all(client.get(url).status_code == 404 for url in guesses)
 
 
-def test_a_task_queued_under_its_old_name_is_still_processed(start_consumer):
-    """Queued by a release from before the pipeline moved to avatars/."""
-    client = Client()
-    avatar = signup(client, "olga", image_factory.jpeg_bytes(size=(800, 600)))
-    (message,) = [
-        message
-        for message in map(HUEY.serializer.deserialize, HUEY.storage.enqueued_items())
-        if message.name == "avatars.tasks.resize_avatar"
-    ]
-    HUEY.flush()
-    HUEY.storage.enqueue(
-        HUEY.serializer.serialize(
-            message._replace(name="registration.tasks.resize_avatar")
-        )
-    )
-
-    start_consumer()
-    wait_for_outcome(avatar)
-
-    assert state_of(avatar_fragment(client)) == "ready"
-
-
 @pytest.mark.parametrize("held_at", ["decode", "store"])
 def test_an_account_deleted_during_its_resize_is_left_with_no_file(
     start_consumer, gate, held_at

@@ -5,12 +5,14 @@ tag: Django imports every module under templatetags/ as a tag library."""
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.template import Context, Template, TemplateSyntaxError
 
 from avatars import images
 from avatars.models import Avatar
-from registration.models import User
 from testing.thumbnails import write_thumbnails
+
+User = get_user_model()
 
 pytestmark = pytest.mark.django_db
 
