@@ -1,10 +1,13 @@
 """`make bench`: start the benchmark's own servers, measure, print one table.
 
-Sections (the issue's numbering): 1 sign-up response time, 2 the synchronous way,
+Sections: 1 sign-up response time, 2 the synchronous way,
 3 time to the thumbnail (HTTP and Chromium), 4 the resize alone, 5 worker
 throughput, 6 the status fragment under load, 7 thirty sign-ups at once, 8 slow
 clients (the Procfile's web line against gunicorn's sync workers), 9 people's
 pages (the directory, a public page and the profile, with 1,000 members).
+
+--quick runs every section once on small inputs (100 members), through the same
+code: CI runs it so that the benchmark cannot break unnoticed.
 """
 
 import argparse
@@ -23,6 +26,7 @@ from pathlib import Path
 
 from bench import photos as bench_photos
 from bench import site
+from bench.photos import Photo
 from bench.servers import (
     Web,
     WebCommand,
@@ -38,7 +42,7 @@ from bench.servers import (
 from bench.stats import Report
 from testing import chromium
 from testing.mail import smtp_server
-from testing.processes import BASE_DIR, Process, Worker, procfile_command
+from testing.processes import BASE_DIR, Worker, procfile_command
 
 SECTIONS = "123456789"
 DEFAULT_SETTINGS = "bench.settings"
@@ -74,7 +78,12 @@ def missing_tools(sections: str) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--runs", type=int, default=10, help="runs per figure")
+    parser.add_argument("--runs", type=int, default=None, help="runs per figure")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="every section once, on small inputs: does it all still work?",
+    )
     parser.add_argument(
         "--sections", default=SECTIONS, help="which sections to run, e.g. 16"
     )
@@ -88,6 +97,8 @@ def main() -> int:
         ", the site's settings plus the naive reference view)",
     )
     args = parser.parse_args()
+    if args.runs is None:
+        args.runs = 1 if args.quick else 10
     if args.runs < 1 or not set(args.sections) <= set(SECTIONS):
         parser.error(f"--runs must be at least 1, --sections among {SECTIONS}")
     if missing := missing_tools(args.sections):
@@ -121,14 +132,16 @@ def main() -> int:
     print(report.table())
     # A partial run, or one with other settings, leaves the full run's file alone.
     name = "results.json"
-    if args.sections != SECTIONS or args.settings != DEFAULT_SETTINGS:
+    if args.quick:
+        name = "results-quick.json"
+    elif args.sections != SECTIONS or args.settings != DEFAULT_SETTINGS:
         name = f"results-{args.settings}-{args.sections}.json"
     report.write_json(output / name)
     print(f"\n{output / name} written in {report.meta['seconds']} s.")
     return 0
 
 
-def run(report: Report, photos: dict, args: argparse.Namespace) -> None:
+def run(report: Report, photos: dict[Photo, Path], args: argparse.Namespace) -> None:
     from bench import people, poll, ready, resize, signup, slow, workers
 
     sections, runs = args.sections, args.runs
@@ -140,7 +153,7 @@ def run(report: Report, photos: dict, args: argparse.Namespace) -> None:
         return
 
     work = Path(tempfile.mkdtemp(prefix="avatars-bench-"))
-    processes: list[Process] = []
+    processes: list[Web | Worker] = []
     mail = contextlib.ExitStack()
     try:
         mail_port = mail.enter_context(smtp_server()).port
@@ -213,7 +226,7 @@ def run(report: Report, photos: dict, args: argparse.Namespace) -> None:
             progress("3: time to ready…")
             ready.time_to_ready(report, ours, worker, photos, idle, runs)
             progress("3: in Chromium…")
-            ready.browser_to_thumbnail(report, ours, photos, idle, runs)
+            ready.browser_to_thumbnail(report, ours, worker, photos, idle, runs)
         if "7" in sections:
             progress("7: thirty sign-ups at once…")
             signup.crowd(report, ours, photos, runs)
@@ -224,6 +237,7 @@ def run(report: Report, photos: dict, args: argparse.Namespace) -> None:
             )
         if "6" in sections:
             progress("6: the status fragment under load…")
+            assert naive is not None  # started above when section 6 runs
             poll.fragment_throughput(report, ours, naive, runs, work)
         if "8" in sections:
             progress("8: slow clients, ours and gunicorn's sync workers…")
@@ -246,15 +260,17 @@ def run(report: Report, photos: dict, args: argparse.Namespace) -> None:
             )
             slow.slow_clients(
                 report,
-                *slow_webs,
+                slow_webs[0],
+                slow_webs[1],
                 {name: folder / "tmp" for name, folder in slow_dirs.items()},
                 photos,
                 runs,
                 work,
             )
         if "9" in sections:
-            progress("9: people's pages, 1,000 members…")
-            people.people_pages(report, ours, runs, work)
+            progress("9: people's pages…")
+            members = 100 if args.quick else people.MEMBERS
+            people.people_pages(report, ours, runs, work, members)
     except Exception:
         for process in processes:
             print(process.fail("its log when the benchmark failed"), file=sys.stderr)

@@ -9,13 +9,12 @@ import http.client
 import itertools
 import re
 import time
-import uuid
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 
 from bench.photos import Photo
+from testing import multipart
 
-PASSWORD = "correct horse battery"
 CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
 STATE = re.compile(rb'data-state="([a-z]+)"')
 
@@ -78,22 +77,6 @@ class Visitor:
         return self.request("GET", path, headers=headers)
 
 
-def multipart(fields: dict[str, str], photo: Photo, data: bytes) -> tuple[bytes, str]:
-    boundary = uuid.uuid4().hex
-    parts = [
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"'
-        f"\r\n\r\n{value}\r\n".encode()
-        for name, value in fields.items()
-    ]
-    parts.append(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="image"; '
-        f'filename="{photo.filename}"\r\nContent-Type: {photo.content_type}'
-        "\r\n\r\n".encode()
-    )
-    parts.append(data + f"\r\n--{boundary}--\r\n".encode())
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
-
-
 @dataclass
 class SignUp:
     """A sign-up form filled in by a new visitor, ready to be sent."""
@@ -126,13 +109,11 @@ def new_sign_up(port: int, username: str, photo: Photo, data: bytes) -> SignUp:
     token = CSRF_INPUT.search(page.body)
     if page.status != 200 or token is None:
         raise RuntimeError(f"GET /register/ answered {page.status} with no form")
-    fields = {
-        "csrfmiddlewaretoken": token.group(1).decode(),
-        "username": username,
-        "email": f"{username}@example.com",
-        "password1": PASSWORD,
-    }
-    body, content_type = multipart(fields, photo, data)
+    body, content_type = multipart.sign_up_form(
+        username,
+        token.group(1).decode(),
+        multipart.File(photo.filename, photo.content_type, data),
+    )
     return SignUp(visitor, username, body, content_type)
 
 

@@ -5,10 +5,10 @@ queries) and database connections (a new one per request)."""
 from bench.settings import *  # noqa: F403
 from bench.settings import DATABASES
 
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 TUTORIAL_DEFAULTS = {
-    "SESSION_ENGINE": "django.contrib.sessions.backends.db",
-    "AUTHENTICATION_BACKENDS": ["django.contrib.auth.backends.ModelBackend"],
+    "SESSION_ENGINE": SESSION_ENGINE,
+    "AUTHENTICATION_BACKENDS": AUTHENTICATION_BACKENDS,
 }
-SESSION_ENGINE = TUTORIAL_DEFAULTS["SESSION_ENGINE"]
-AUTHENTICATION_BACKENDS = TUTORIAL_DEFAULTS["AUTHENTICATION_BACKENDS"]
 DATABASES["default"]["CONN_MAX_AGE"] = 0

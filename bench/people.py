@@ -22,7 +22,6 @@ import random
 import re
 import time
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 from bench.client import Visitor
@@ -64,54 +63,29 @@ def photo_sets() -> list[dict[int, bytes]]:
     return sets
 
 
-def seed(members: int = MEMBERS) -> list[str]:
+def seed(members: int) -> list[str]:
     """Members and their profiles; their usernames, newest first."""
-    from django.contrib.auth import get_user_model
-    from django.core.files.base import ContentFile
-    from django.core.files.storage import storages
-    from django.utils import timezone
+    from registration.models import Visibility
+    from testing.members import add_members
 
-    from avatars.files import new_thumbnail_stem, thumbnail_name
-    from registration.models import AvatarState, Profile, Visibility
-
-    User = get_user_model()
     names = [f"{a}.{b}" for b in LAST.split() for a in FIRST.split()][:members]
     if len(names) < members:
         raise ValueError(f"only {len(names)} names for {members} members")
-    now = timezone.now()
-    User.objects.bulk_create(
-        User(
-            username=name,
-            email=f"{name}@example.com",
-            password="!",  # unusable: they never log in with one
-            date_joined=now - timedelta(milliseconds=number),
-        )
-        for number, name in enumerate(names)
-    )
-    pks = dict(User.objects.filter(username__in=names).values_list("username", "pk"))
     sets = photo_sets()
-    media = storages["default"]
     chance = random.Random(9)
-    profiles = []
-    for number, name in enumerate(names):
+    visibilities, photos = [], []
+    for number in range(members):
         # The newest two are the viewer and the person whose page is asked for.
         ready = number < 2 or chance.random() < 2 / 3
+        photos.append(sets[number % PHOTO_SETS] if ready else None)
         visibility = Visibility.MEMBERS
         if number >= 2:
             visibility = chance.choices(
                 [Visibility.MEMBERS, Visibility.EVERYONE, Visibility.ONLY_ME],
                 weights=[75, 20, 5],
             )[0]
-        profile = Profile(user_id=pks[name], visibility=visibility)
-        if ready:
-            stem = new_thumbnail_stem()
-            for side, data in sets[number % PHOTO_SETS].items():
-                media.save(thumbnail_name(stem, side), ContentFile(data))
-            profile.avatar_state = AvatarState.READY
-            profile.thumbnails = stem
-            profile.avatar_finished_at = now
-        profiles.append(profile)
-    Profile.objects.bulk_create(profiles)
+        visibilities.append(visibility)
+    add_members(names, visibilities, photos)
     return names
 
 
@@ -171,15 +145,18 @@ def page_weight(visitor: Visitor) -> Weight:
     )
 
 
-def people_pages(report: Report, web: Web, runs: int, work_dir: Path) -> None:
+def people_pages(
+    report: Report, web: Web, runs: int, work_dir: Path, members: int = MEMBERS
+) -> None:
     from django.contrib.auth import get_user_model
 
-    names = seed()
+    names = seed(members)
     viewer = get_user_model().objects.get(username=names[0])
     cookie = login_cookie(viewer)
     person = f"/u/{names[1]}/"
     visitor = Visitor(web.port)
-    visitor.cookies.update([cookie.split("=", 1)])
+    name, value = cookie.split("=", 1)
+    visitor.cookies[name] = value
     for path in (DIRECTORY, person, PROFILE):
         response = visitor.get(path)
         if response.status != 200:
@@ -214,7 +191,7 @@ def people_pages(report: Report, web: Web, runs: int, work_dir: Path) -> None:
         "count",
         queries(DIRECTORY),
         ("<=", 3),
-        note=f"{MEMBERS:,} members",
+        note=f"{members:,} members",
     )
     report.add("9", "public page /u/<name>/", "req/s", column(person, "rate"), note=c)
     report.add("9", "own profile /profile/", "req/s", column(PROFILE, "rate"), note=c)

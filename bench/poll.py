@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from bench.client import Visitor
 from bench.servers import Web
@@ -49,27 +50,27 @@ def make_poller(username: str, state: str) -> str:
     from django.utils import timezone
     from huey.contrib.djhuey import HUEY
 
+    from avatars.models import Avatar, State
     from avatars.tasks import resize_avatar
-    from registration.models import AvatarState, Profile
 
     user = get_user_model().objects.create(
         username=username, email=f"{username}@example.com"
     )
-    changes: dict = {"avatar_state": state, "avatar_queued_at": timezone.now()}
-    if state == AvatarState.QUEUED:
+    changes: dict[str, Any] = {"state": state, "queued_at": timezone.now()}
+    if state == State.QUEUED:
         task = resize_avatar.s(user.pk, "originals/bench-poller", delay=3600)
-        changes.update(image="originals/bench-poller", avatar_task_id=task.id)
+        changes.update(image="originals/bench-poller", task_id=task.id)
         HUEY.add_schedule(task)
     else:
         changes.update(
             thumbnails="avatars/bench",
-            avatar_finished_at=timezone.now() + timedelta(seconds=1),
+            finished_at=timezone.now() + timedelta(seconds=1),
         )
-    Profile.objects.filter(pk=user.pk).update(**changes)
+    Avatar.objects.filter(pk=user.pk).update(**changes)
     return login_cookie(user)
 
 
-def login_cookie(user) -> str:
+def login_cookie(user: Any) -> str:
     """A session for the user, made by the settings in force."""
     from django.conf import settings
     from django.test import Client
@@ -128,14 +129,14 @@ def wrk(
 
 
 @contextmanager
-def counting_calls(target: object, names: tuple[str, ...]) -> Iterator[Counter]:
+def counting_calls(target: object, names: tuple[str, ...]) -> Iterator[Counter[str]]:
     """Count calls of target's methods `names` meanwhile."""
-    counts: Counter = Counter()
+    counts: Counter[str] = Counter()
     originals = {name: getattr(target, name) for name in names}
     own = {name: vars(target)[name] for name in names if name in vars(target)}
 
-    def counted(name: str, method: Callable) -> Callable:
-        def wrapper(*args, **kwargs):
+    def counted(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
             counts[name] += 1
             return method(*args, **kwargs)
 
@@ -154,7 +155,7 @@ def counting_calls(target: object, names: tuple[str, ...]) -> Iterator[Counter]:
 
 
 @contextmanager
-def counting_store_reads() -> Iterator[Counter]:
+def counting_store_reads() -> Iterator[Counter[str]]:
     """Count reads of huey's result store (and its key-value data) meanwhile."""
     from huey.contrib.djhuey import HUEY
 
@@ -184,7 +185,7 @@ def _one_poll(path: str, cookie: str) -> dict[str, float]:
 
     opened: list[object] = []
 
-    def on_created(sender, **kwargs) -> None:
+    def on_created(sender: object, **kwargs: object) -> None:
         opened.append(sender)
 
     environ = {
@@ -205,9 +206,12 @@ def _one_poll(path: str, cookie: str) -> dict[str, float]:
     headers: list[tuple[str, str]] = []
     status: list[str] = []
 
-    def start_response(response_status: str, response_headers: list) -> None:
+    def start_response(
+        response_status: str, response_headers: list[tuple[str, str]], *_: object
+    ) -> Callable[[bytes], object]:
         status.append(response_status)
         headers.extend(response_headers)
+        return lambda data: None
 
     connection_created.connect(on_created)
     try:
@@ -225,7 +229,13 @@ def _one_poll(path: str, cookie: str) -> dict[str, float]:
         connection_created.disconnect(on_created)
     if not status[0].startswith(("200", "286")):
         raise RuntimeError(f"GET {path} answered {status[0]}")
-    set_cookie = any(name.lower() == "set-cookie" for name, _ in headers)
+    # The session's cookie only: a poller without a CSRF cookie is given one,
+    # as a browser is on the page it polls from.
+    set_cookie = any(
+        name.lower() == "set-cookie"
+        and value.startswith(f"{settings.SESSION_COOKIE_NAME}=")
+        for name, value in headers
+    )
     return {
         "queries": len(queries.captured_queries),
         "store_reads": sum(store.values()),
@@ -237,10 +247,10 @@ def _one_poll(path: str, cookie: str) -> dict[str, float]:
 def fragment_throughput(
     report: Report, ours: Web, naive: Web, runs: int, work_dir: Path
 ) -> None:
-    from registration.models import AvatarState
+    from avatars.models import State
 
-    queued = make_poller("poller", AvatarState.QUEUED)
-    ready = make_poller("poller-ready", AvatarState.READY)
+    queued = make_poller("poller", State.QUEUED)
+    ready = make_poller("poller-ready", State.READY)
     servers = {OURS: ours, NAIVE: naive}
     cookies = {OURS: queued, NAIVE: naive_login_cookie("poller")}
     for path, expected in (
@@ -248,7 +258,8 @@ def fragment_throughput(
         (NAIVE, b'data-state="queued"'),
     ):
         visitor = Visitor(servers[path].port)
-        visitor.cookies.update([cookies[path].split("=", 1)])
+        name, value = cookies[path].split("=", 1)
+        visitor.cookies[name] = value
         response = visitor.get(path, **{"HX-Request": "true"})
         if response.status != 200 or expected not in response.body:
             raise RuntimeError(f"GET {path} as the poller answered {response.status}")

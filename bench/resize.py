@@ -124,13 +124,15 @@ def sample_in_fork(
     return seconds, growth
 
 
-def probe(paths: list[str], runs: int) -> dict:
+def probe(paths: list[str], runs: int) -> dict[str, dict[str, list[Any]]]:
     """In the clean process: warm both functions up, then sample them in turns."""
     warm_up = io.BytesIO()
     Image.new("RGB", (800, 600)).save(warm_up, "JPEG")
     for function in FUNCTIONS.values():
         function(warm_up)
-    results = {path: {name: [] for name in FUNCTIONS} for path in paths}
+    results: dict[str, dict[str, list[Any]]] = {
+        path: {name: [] for name in FUNCTIONS} for path in paths
+    }
     for round_number in range(runs):
         order = list(FUNCTIONS) if round_number % 2 == 0 else list(FUNCTIONS)[::-1]
         for path in paths:
@@ -280,7 +282,7 @@ def wait_for_spare(timeout: float = 10.0) -> None:
     raise RuntimeError(f"no spare sandbox child within {timeout} s")
 
 
-def sandbox_probe(path: str, runs: int) -> dict:
+def sandbox_probe(path: str, runs: int) -> dict[str, Any]:
     """In the clean process: in-process and sandboxed resizes in turns, then one
     run of each hostile file."""
     from avatars import sandbox

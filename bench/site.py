@@ -32,14 +32,15 @@ def setup(env: dict[str, str], settings_module: str) -> None:
 def settle(timeout: float = 120) -> None:
     """Wait until no photo is pending, recording outcomes as a poll would."""
     from avatars import state
-    from registration.models import PENDING_STATES, Profile
+    from avatars.models import PENDING_STATES, Avatar
 
     deadline = time.monotonic() + timeout
     while True:
-        pending = list(Profile.objects.filter(avatar_state__in=PENDING_STATES))
-        for profile in pending:
-            state.refresh(profile)
-        if not any(profile.avatar_pending for profile in pending):
+        pending = [
+            state.refresh(avatar)
+            for avatar in Avatar.objects.filter(state__in=PENDING_STATES)
+        ]
+        if not any(avatar.pending for avatar in pending):
             return
         if time.monotonic() > deadline:
             raise RuntimeError(f"{len(pending)} photos still pending after {timeout} s")
@@ -48,10 +49,11 @@ def settle(timeout: float = 120) -> None:
 
 def pickup_seconds(username: str) -> float:
     """Time the photo spent queued before a worker started it."""
-    from registration.models import Profile
+    from avatars.models import Avatar
 
-    profile = Profile.objects.get(user__username=username)
-    return (profile.avatar_started_at - profile.avatar_queued_at).total_seconds()
+    avatar = Avatar.objects.get(user__username=username)
+    assert avatar.started_at and avatar.queued_at
+    return (avatar.started_at - avatar.queued_at).total_seconds()
 
 
 def wait_until_ready(usernames: list[str], timeout: float = 120) -> float:
@@ -61,14 +63,14 @@ def wait_until_ready(usernames: list[str], timeout: float = 120) -> float:
     only peeked at, so the polls still find the outcomes there."""
     from huey.contrib.djhuey import HUEY
 
-    from registration.models import PENDING_STATES, Profile
+    from avatars.models import PENDING_STATES, Avatar
 
     deadline = time.monotonic() + timeout
     while True:
-        rows = Profile.objects.filter(user__username__in=usernames)
+        rows = Avatar.objects.filter(user__username__in=usernames)
         pending = dict(
-            rows.filter(avatar_state__in=PENDING_STATES).values_list(
-                "avatar_task_id", "user__username"
+            rows.filter(state__in=PENDING_STATES).values_list(
+                "task_id", "user__username"
             )
         )
         everyone = rows.count() == len(usernames)

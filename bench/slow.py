@@ -17,131 +17,59 @@ it (wrk, 8 connections), as a visitor whose photo is queued.
 
 import http.client
 import itertools
-import select
-import socket
-import threading
 import time
 import urllib.request
-import uuid
 from pathlib import Path
 
-from bench.client import SignUp, Visitor, avatar_state, new_sign_up
+from bench.client import SignUp, avatar_state, new_address, new_sign_up
 from bench.photos import TINY, Photo
 from bench.poll import CONNECTIONS, OURS, WRK_SCRIPT, wrk
 from bench.servers import Web
 from bench.signup import username
 from bench.stats import Report
+from testing import multipart
+from testing.slow_clients import CSRF_TOKEN, SlowUploads, post_head
 
 SLOW_CLIENTS = 20
 BURST = 3 * 1024 * 1024
 TRICKLE_BYTES = 100
 TRICKLE_EVERY = 0.2
 CAP = 40.0
-# A token of the right form: Django compares the form's field with the cookie,
-# so it reads the whole body.
-CSRF_TOKEN = "a" * 32
-SLOW_DATA = b"\xff\xd8\xff\xe0" + b"\0" * (4 * 1024 * 1024 - 4)
+SLOW_PHOTO = multipart.File(
+    "IMG_0001.JPG", "image/jpeg", b"\xff\xd8\xff\xe0" + b"\0" * (4 * 1024 * 1024 - 4)
+)
 WRK_SECONDS = 1
 POST_LOGGED = '"POST /register/ HTTP/1.1"'
 
 _slow_numbers = itertools.count(1)
 
 
-def slow_body() -> tuple[bytes, str]:
-    """The sign-up form with the CSRF field first and the photo before the other
-    fields: the server reads all of it as it arrives (the token is valid); when
-    the client goes away mid-photo, the truncated form it is left with has no
-    username, so the request ends without an account (or a password hash)."""
-    name = f"slow{next(_slow_numbers)}"
-    boundary = uuid.uuid4().hex
-
-    def field(key: str, value: str) -> bytes:
-        return (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"'
-            f"\r\n\r\n{value}\r\n"
-        ).encode()
-
-    photo = (
-        (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="image"; '
-            f'filename="IMG_0001.JPG"\r\nContent-Type: image/jpeg\r\n\r\n'
-        ).encode()
-        + SLOW_DATA
-        + b"\r\n"
-    )
-    body = b"".join(
-        [
-            field("csrfmiddlewaretoken", CSRF_TOKEN),
-            photo,
-            field("username", name),
-            field("email", f"{name}@example.com"),
-            field("password1", "correct horse battery"),
-            f"--{boundary}--\r\n".encode(),
-        ]
-    )
-    return body, f"multipart/form-data; boundary={boundary}"
-
-
-class _Client:
-    def __init__(self, port: int) -> None:
-        body, content_type = slow_body()
-        head = (
-            f"POST /register/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-            f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
-            f"Cookie: csrftoken={CSRF_TOKEN}\r\n"
-            f"Referer: http://127.0.0.1:{port}/register/\r\n"
-            f"X-Forwarded-For: {Visitor(port).address}\r\n\r\n"
-        ).encode()
-        self.data = memoryview(head + body)
-        self.burst = len(head) + BURST
-        self.allowed = self.burst
-        self.sent = 0
-        self.sock = socket.create_connection(("127.0.0.1", port))
-        self.sock.setblocking(False)
-        self.open = True
-
-    def send(self) -> None:
-        try:
-            self.sent += self.sock.send(self.data[self.sent : self.allowed])
-        except BlockingIOError:
-            pass
-        except OSError:  # the server closed it (a sync worker killed on timeout)
-            self.open = False
-
-
-class SlowClients:
-    """Connections that send headers and 3 MB of a 4 MB photo as fast as the
-    server takes them, then 100 bytes every 0.2 s, at their own pace."""
+class SlowClients(SlowUploads):
+    """Sign-ups that send their headers and 3 MB of a 4 MB photo as fast as the
+    server takes them, then 100 bytes every 0.2 s. The photo comes before the
+    other fields: when the client goes away mid-photo, the truncated form it
+    leaves has no username, so the request ends without an account (or a
+    password hash)."""
 
     def __init__(self, port: int, count: int = SLOW_CLIENTS) -> None:
-        self.clients = [_Client(port) for _ in range(count)]
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self.run, daemon=True)
-        self.thread.start()
-
-    def run(self) -> None:
-        next_tick = time.monotonic() + TRICKLE_EVERY
-        while not self.stopping.is_set():
-            now = time.monotonic()
-            if now >= next_tick:
-                for client in self.clients:
-                    if client.sent >= client.burst:
-                        client.allowed = min(
-                            len(client.data), client.allowed + TRICKLE_BYTES
-                        )
-                next_tick += TRICKLE_EVERY
-            wanting = [c for c in self.clients if c.open and c.sent < c.allowed]
-            timeout = max(0.0, min(next_tick - time.monotonic(), 0.05))
-            if not wanting:
-                time.sleep(timeout)
-                continue
-            _, writable, _ = select.select([], [c.sock for c in wanting], [], timeout)
-            for client in wanting:
-                if client.sock in writable:
-                    client.send()
-
-    def burst_bytes(self) -> int:
-        return sum(min(c.sent, c.burst) for c in self.clients)
+        requests = []
+        for _ in range(count):
+            name = f"slow{next(_slow_numbers)}"
+            body, content_type = multipart.sign_up_form(
+                name, CSRF_TOKEN, SLOW_PHOTO, photo_first=True
+            )
+            head = post_head(
+                "127.0.0.1",
+                port,
+                "/register/",
+                content_type,
+                len(body),
+                X_Forwarded_For=new_address(),
+            )
+            requests.append((head, body))
+        super().__init__(
+            "127.0.0.1", port, requests, BURST, TRICKLE_BYTES, TRICKLE_EVERY
+        )
 
     def wait_for_bursts(self, spool: Path, timeout: float = 10) -> None:
         """Until every client's upload is being spooled, or the bursts stall for
@@ -149,7 +77,7 @@ class SlowClients:
         deadline = time.monotonic() + timeout
         last, last_change = -1, time.monotonic()
         while time.monotonic() < deadline:
-            if spooled(spool) >= len(self.clients):
+            if spooled(spool) >= len(self.uploads):
                 return
             now, sent = time.monotonic(), self.burst_bytes()
             if sent != last:
@@ -157,12 +85,6 @@ class SlowClients:
             elif now - last_change > 0.5:
                 return
             time.sleep(0.05)
-
-    def go_away(self) -> None:
-        self.stopping.set()
-        self.thread.join()
-        for client in self.clients:
-            client.sock.close()
 
 
 def spooled(spool: Path) -> int:
@@ -283,7 +205,7 @@ def slow_clients(
             clients.go_away()
         seconds[(web.name, slow)].append(took)
         timed_out[(web.name, slow)] += gave_up
-        wait_for_log_count(web, POST_LOGGED, posts + len(clients.clients) + 1)
+        wait_for_log_count(web, POST_LOGGED, posts + len(clients.uploads) + 1)
         wait_responsive(web)
         killed[web.name].append(log_count(web, "WORKER TIMEOUT") - timeouts)
 

@@ -6,6 +6,7 @@ import statistics
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 COMPARE: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le,
@@ -54,7 +55,7 @@ class Figure:
         op, value = self.target
         return f"{op.replace('<=', '≤').replace('>=', '≥')} {self.show(value)}"
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "section": self.section,
             "name": self.name,
@@ -73,7 +74,7 @@ class Figure:
 @dataclass
 class Report:
     figures: list[Figure] = field(default_factory=list)
-    meta: dict = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
 
     def add(
         self,

@@ -14,6 +14,7 @@ import re
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from bench.photos import MP12, Photo
 from bench.servers import worker_command
@@ -52,8 +53,8 @@ def throughput(
     from huey.contrib.djhuey import HUEY
     from huey.storage import SqliteStorage
 
+    from avatars.models import Avatar
     from avatars.tasks import resize_avatar
-    from registration.models import Profile
 
     with photos[MP12].open("rb") as original:
         image_name = storages["uploads"].save(
@@ -66,7 +67,7 @@ def throughput(
             username=name, email=f"{name}@example.com"
         )
         profiles.append(user.pk)
-    Profile.objects.filter(pk__in=profiles).update(image=image_name)
+    Avatar.objects.filter(pk__in=profiles).update(image=image_name)
 
     consumers: dict[tuple[int, str], Worker] = {}
     queues: dict[tuple[int, str], SqliteStorage] = {}
@@ -91,7 +92,7 @@ def throughput(
             for variant in VARIANTS[shift:] + VARIANTS[:shift]:
                 tasks = [resize_avatar.s(pk, image_name) for pk in profiles]
                 for pk, task in zip(profiles, tasks, strict=True):
-                    Profile.objects.filter(pk=pk).update(avatar_task_id=task.id)
+                    Avatar.objects.filter(pk=pk).update(task_id=task.id)
                 queue = queues[variant]
                 for task in tasks:
                     queue.enqueue(HUEY.serialize_task(task), 0)
@@ -114,7 +115,7 @@ def throughput(
         report.add("5", label, "jpeg/s", rates[variant], note=note)
 
 
-def wait_for_all(queue, ids: list[str], timeout: float = 60) -> float:
+def wait_for_all(queue: Any, ids: list[str], timeout: float = 60) -> float:
     """Epoch time at which the last outcome was seen in the queue's result store."""
     deadline = time.monotonic() + timeout
     while len(queue.peek_many(ids)) < len(ids):

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the benchmark's tool check runs without importing Playwright
-    from playwright.sync_api import Browser, Playwright
+    from playwright.sync_api import Browser, Page, Playwright
 
 FLAGS = [
     "--headless",
@@ -29,3 +29,12 @@ def path() -> str | None:
 def launch(playwright: "Playwright", executable_path: str | None) -> "Browser":
     """executable_path None launches Playwright's own browser, if installed."""
     return playwright.chromium.launch(executable_path=executable_path, args=FLAGS)
+
+
+def fill_sign_up_form(page: "Page", username: str) -> None:
+    """Open the sign-up page and fill in the account, as a person would; the
+    photo, and the click on "Sign up", are the caller's."""
+    page.goto("/register/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Email address").fill(f"{username}@example.com")
+    page.get_by_label("Password").fill("correct horse battery")

@@ -17,6 +17,7 @@ raise an OSError, as a failing disk would.
 import os
 import socket
 import threading
+from typing import Any
 
 from django.apps import AppConfig
 
@@ -25,7 +26,7 @@ failures_left = int(os.environ.get("AVATARS_TEST_TRANSIENT_FAILURES", "0"))
 failures_lock = threading.Lock()
 
 
-def remember_task(task) -> None:
+def remember_task(task: Any) -> None:
     running.task_id = task.id
 
 
@@ -43,7 +44,7 @@ def hold_at_gate() -> None:
         gate.recv(1)
 
 
-def report_done(task, task_value, exception) -> None:
+def report_done(task: Any, task_value: object, exception: object) -> None:
     path = os.environ.get("AVATARS_TEST_GATE")
     if not path or not os.environ.get("AVATARS_TEST_GATE_DONE"):
         return
@@ -78,14 +79,14 @@ class GateConfig(AppConfig):
         claim_thumbnails = state.claim_thumbnails
 
         # In the worker thread, before the photo goes to its decoding child.
-        def make_thumbnails_at_gate(*args, **kwargs):
+        def make_thumbnails_at_gate(*args: Any, **kwargs: Any) -> Any:
             if gate_at() == "decode":
                 hold_at_gate()
             fail_if_asked()
             return make_thumbnails(*args, **kwargs)
 
         # After the thumbnails are written, before they are recorded.
-        def claim_thumbnails_at_gate(*args, **kwargs):
+        def claim_thumbnails_at_gate(*args: Any, **kwargs: Any) -> Any:
             if gate_at() == "store":
                 hold_at_gate()
             return claim_thumbnails(*args, **kwargs)

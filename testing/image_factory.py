@@ -4,6 +4,7 @@ import io
 import struct
 import zlib
 from collections.abc import Sequence
+from typing import Any
 
 import pillow_heif
 from PIL import ExifTags, Image
@@ -14,7 +15,7 @@ Color = int | tuple[int, ...]
 Matrix = Sequence[Sequence[float]]
 
 
-def encode(im: Image.Image, format: str, **params) -> bytes:
+def encode(im: Image.Image, format: str, **params: Any) -> bytes:
     buffer = io.BytesIO()
     im.save(buffer, format, **params)
     return buffer.getvalue()
@@ -112,7 +113,7 @@ def jpeg_from(
     progressive: bool = False,
     quality: int = 90,
 ) -> bytes:
-    params: dict = {"quality": quality, "progressive": progressive}
+    params: dict[str, Any] = {"quality": quality, "progressive": progressive}
     if exif := exif_with(orientation, gps):
         params["exif"] = exif
     if xmp:
@@ -167,7 +168,7 @@ def heic_bytes(
     *,
     gps: bool = False,
 ) -> bytes:
-    params: dict = {"quality": 90}
+    params: dict[str, Any] = {"quality": 90}
     if exif := exif_with(gps=gps):
         params["exif"] = exif.tobytes()
     return encode(Image.new("RGB", size, color), "HEIF", **params)
@@ -286,7 +287,7 @@ _BRADFORD = (
 )
 
 
-def _xyz(chromaticity: tuple[float, float]) -> tuple[float, float, float]:
+def _xyz(chromaticity: Sequence[float]) -> tuple[float, float, float]:
     x, y = chromaticity
     return x / y, 1.0, (1 - x - y) / y
 

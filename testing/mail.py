@@ -42,7 +42,7 @@ def deliver() -> list[Any]:
 
     from registration.tasks import send_email
 
-    tasks = HUEY.pending()
+    tasks: list[Any] = HUEY.pending()
     HUEY.storage.flush_queue()
     for task in tasks:
         if isinstance(task, send_email.task_class):

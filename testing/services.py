@@ -20,6 +20,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from testing.processes import free_port
 
@@ -86,8 +87,8 @@ def redis_answers() -> bool:
         return False
 
 
-def start_object_storage(bucket: str) -> tuple[object, dict[str, str]]:
-    import boto3
+def start_object_storage(bucket: str) -> tuple[Any, dict[str, str]]:
+    import boto3  # type: ignore[import-untyped]  # boto3 ships no types
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request

@@ -7,13 +7,14 @@ from avatars.images import PIXEL_SIZES
 from avatars.storage import new_thumbnail_stem, thumbnail_name, thumbnail_names
 
 
-def write_thumbnails() -> str:
-    """Every size of one photo's thumbnails (each holds b"RIFF-<side>"); returns
-    their stem, as the worker's outcome names it."""
+def write_thumbnails(files: dict[int, bytes] | None = None) -> str:
+    """Every size of one photo's thumbnails: `files` by side, or placeholders
+    that hold b"RIFF-<side>". Returns their stem, as the worker's outcome names it."""
     media = storages["default"]
     stem = new_thumbnail_stem()
     for side in PIXEL_SIZES:
-        media.save(thumbnail_name(stem, side), ContentFile(f"RIFF-{side}".encode()))
+        data = files[side] if files else f"RIFF-{side}".encode()
+        media.save(thumbnail_name(stem, side), ContentFile(data))
     return stem
 
 

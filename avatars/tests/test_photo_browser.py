@@ -11,7 +11,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from avatars.models import Avatar
-from testing import image_factory
+from testing import chromium, image_factory
 from testing.storage import stored_names
 
 User = get_user_model()
@@ -50,13 +50,6 @@ def quarters_photo(tmp_path: Path, orientation: int | None = None) -> Path:
             tmp_path, "IMG_6.JPG", image_factory.jpeg_from(stored, orientation=6)
         )
     return write(tmp_path, "IMG_1.JPG", image_factory.jpeg_from(upright))
-
-
-def fill_signup(page, username: str) -> None:
-    page.goto("/register/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Email address").fill(f"{username}@example.com")
-    page.get_by_label("Password").fill("correct horse battery")
 
 
 def crop_values(page) -> tuple[int, int, int, int]:
@@ -118,7 +111,7 @@ def test_the_thumbnail_is_exactly_the_square_chosen_with_the_mouse(
     page, tmp_path, start_consumer, orientation
 ):
     start_consumer()
-    fill_signup(page, "cora")
+    chromium.fill_sign_up_form(page, "cora")
 
     page.get_by_label("Profile photo").set_input_files(
         quarters_photo(tmp_path, orientation)
@@ -141,7 +134,7 @@ def test_the_square_moves_and_resizes_with_the_keyboard_alone(
     page, tmp_path, start_consumer
 ):
     start_consumer()
-    fill_signup(page, "kemal")
+    chromium.fill_sign_up_form(page, "kemal")
     page.get_by_label("Profile photo").set_input_files(quarters_photo(tmp_path))
     expect(page.locator(".photo-picker__square")).to_be_visible()
 
@@ -181,7 +174,7 @@ def test_a_touch_drag_moves_the_square(browser, live_server, tmp_path):
         is_mobile=True,
     )
     page = context.new_page()
-    fill_signup(page, "tomo")
+    chromium.fill_sign_up_form(page, "tomo")
     page.get_by_label("Profile photo").set_input_files(quarters_photo(tmp_path))
     square = page.locator(".photo-picker__square")
     expect(square).to_be_visible()
@@ -206,7 +199,7 @@ def test_the_photo_and_its_square_survive_a_taken_username(
 ):
     User.objects.create_user("taken", "someone@example.com", "x")
     start_consumer()
-    fill_signup(page, "taken")
+    chromium.fill_sign_up_form(page, "taken")
     page.get_by_label("Profile photo").set_input_files(quarters_photo(tmp_path))
     expect(page.locator(".photo-picker__square")).to_be_visible()
     choose_top_right_quarter_with_the_mouse(page)
@@ -229,7 +222,7 @@ def test_the_photo_and_its_square_survive_a_taken_username(
 def test_the_upload_shows_its_progress(browser, live_server, tmp_path):
     context = browser.new_context(base_url=live_server.url)
     page = context.new_page()
-    fill_signup(page, "pia")
+    chromium.fill_sign_up_form(page, "pia")
     page.get_by_label("Profile photo").set_input_files(
         write(tmp_path, "big.jpg", image_factory.photo_jpeg_bytes((3000, 2000)))
     )
@@ -259,7 +252,7 @@ def test_the_upload_shows_its_progress(browser, live_server, tmp_path):
 
 
 def test_a_file_over_the_limit_is_refused_before_any_byte_is_sent(page, tmp_path):
-    fill_signup(page, "lars")
+    chromium.fill_sign_up_form(page, "lars")
     posts = []
     page.on("request", lambda r: posts.append(r) if r.method == "POST" else None)
 
@@ -275,7 +268,7 @@ def test_a_file_over_the_limit_is_refused_before_any_byte_is_sent(page, tmp_path
 
 
 def test_a_photo_the_browser_cannot_show_gets_the_centred_square(page, tmp_path):
-    fill_signup(page, "hana")
+    chromium.fill_sign_up_form(page, "hana")
     heic = image_factory.heic_bytes((640, 480), (200, 30, 30))
 
     page.get_by_label("Profile photo").set_input_files(write(tmp_path, "a.heic", heic))
@@ -290,7 +283,7 @@ def test_a_photo_the_browser_cannot_show_gets_the_centred_square(page, tmp_path)
 
 def test_remove_photo_goes_back_to_the_initials(page, tmp_path, start_consumer):
     start_consumer()
-    fill_signup(page, "rita.mae")
+    chromium.fill_sign_up_form(page, "rita.mae")
     page.get_by_label("Profile photo").set_input_files(quarters_photo(tmp_path))
     page.get_by_role("button", name="Sign up").click()
     page.wait_for_url("**/profile/")
@@ -312,7 +305,7 @@ def test_remove_photo_goes_back_to_the_initials(page, tmp_path, start_consumer):
 def test_try_again_after_a_failure_cuts_the_same_square(page, tmp_path, start_consumer):
     # Every attempt fails until "Try again": the first and its 3 retries.
     start_consumer(AVATARS_TEST_TRANSIENT_FAILURES="4")
-    fill_signup(page, "tariq")
+    chromium.fill_sign_up_form(page, "tariq")
     page.get_by_label("Profile photo").set_input_files(quarters_photo(tmp_path))
     expect(page.locator(".photo-picker__square")).to_be_visible()
     choose_top_right_quarter_with_the_mouse(page)

@@ -1,6 +1,5 @@
 """Fault tests: the real consumer is killed, stopped, absent or failing."""
 
-import io
 import logging
 import os
 import re
@@ -9,7 +8,6 @@ import threading
 import time
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Callable
 
 import pytest
@@ -22,7 +20,7 @@ from huey.contrib.djhuey import HUEY
 from avatars import state
 from avatars.models import Avatar
 from avatars.tests.test_tasks import HTMX, avatar_fragment, signup, state_of
-from testing import image_factory
+from testing import image_factory, multipart
 
 User = get_user_model()
 
@@ -187,22 +185,6 @@ def test_enqueue_failing_after_commit_is_swept_up(
     wait_until(shows(client, "ready"))
 
 
-def multipart(fields: dict[str, str], photo: bytes) -> tuple[bytes, str]:
-    boundary = uuid.uuid4().hex
-    body = io.BytesIO()
-    for name, value in fields.items():
-        body.write(
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"'
-            f"\r\n\r\n{value}\r\n".encode()
-        )
-    body.write(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="image"; '
-        f'filename="IMG.JPG"\r\nContent-Type: image/jpeg\r\n\r\n'.encode()
-    )
-    body.write(photo + f"\r\n--{boundary}--\r\n".encode())
-    return body.getvalue(), f"multipart/form-data; boundary={boundary}"
-
-
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
@@ -225,14 +207,10 @@ def test_thirty_parallel_signups_all_finish(live_server, start_consumer, caplog)
         )
         page = opener.open(f"{live_server.url}/register/").read().decode()
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
-        body, content_type = multipart(
-            {
-                "csrfmiddlewaretoken": token.group(1),
-                "username": f"user{number}",
-                "email": f"user{number}@example.com",
-                "password1": "correct horse battery",
-            },
-            photo,
+        body, content_type = multipart.sign_up_form(
+            f"user{number}",
+            token.group(1),
+            multipart.File("IMG.JPG", "image/jpeg", photo),
         )
         request = urllib.request.Request(
             f"{live_server.url}/register/",

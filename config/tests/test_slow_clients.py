@@ -8,25 +8,24 @@ slow clients sent may stay on disk once they go away.
 
 import http.client
 import re
-import socket
 import sqlite3
-import threading
 import time
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
 
 from config.tests.conftest import Site, running_site
-from testing import image_factory
+from testing import image_factory, multipart
+from testing.slow_clients import CSRF_TOKEN, SlowUploads, post_head
 
 SLOW_CLIENTS = 20
-# A token of the right form: Django compares the form's field with the cookie.
-CSRF_TOKEN = "a" * 32
 # gunicorn's worker timeout, made short: a request that outlives it must survive.
 WORKER_TIMEOUT = 2
+SLOW_PHOTO = multipart.File(
+    "IMG_0001.JPG", "image/jpeg", b"\xff\xd8\xff\xe0" + b"\0" * 4 * 2**20
+)
 
 
 @pytest.fixture(scope="module")
@@ -38,75 +37,17 @@ def site(tmp_path_factory) -> Iterator[Site]:
         yield site
 
 
-def multipart(username: str, photo: bytes) -> tuple[bytes, bytes, str]:
-    """The sign-up form as a browser sends it: (head, photo, tail), content type."""
-    boundary = uuid.uuid4().hex
-    fields = {
-        "csrfmiddlewaretoken": CSRF_TOKEN,
-        "username": username,
-        "email": f"{username}@example.com",
-        "password1": "correct horse battery",
-    }
-    head = b"".join(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
-        f"{value}\r\n".encode()
-        for name, value in fields.items()
-    )
-    head += (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="image"; '
-        f'filename="IMG_0001.JPG"\r\nContent-Type: image/jpeg\r\n\r\n'
-    ).encode()
-    tail = f"\r\n--{boundary}--\r\n".encode()
-    return head + photo, tail, f"multipart/form-data; boundary={boundary}"
-
-
-def request_head(site: Site, content_type: str, length: int) -> bytes:
-    host = urlsplit(site.url).netloc
-    return (
-        f"POST /register/ HTTP/1.1\r\nHost: {host}\r\n"
-        f"Content-Type: {content_type}\r\nContent-Length: {length}\r\n"
-        f"Cookie: csrftoken={CSRF_TOKEN}\r\nReferer: {site.url}/register/\r\n"
-        "\r\n"
-    ).encode()
-
-
-class SlowClients:
-    """Connections that send 3 MB of a photo at once, then 100 bytes a tick."""
-
-    def __init__(self, site: Site, count: int) -> None:
-        photo = b"\xff\xd8\xff\xe0" + b"\0" * (4 * 1024 * 1024)
-        self.sockets = []
-        self.rest = []
-        address = urlsplit(site.url)
-        for n in range(count):
-            body, tail, content_type = multipart(f"slow{n}", photo)
-            body += tail
-            sock = socket.create_connection((address.hostname, address.port))
-            sock.sendall(request_head(site, content_type, len(body)))
-            sock.sendall(body[: 3 * 1024 * 1024])
-            self.sockets.append(sock)
-            self.rest.append(body[3 * 1024 * 1024 :])
-        self.sent_ticks = 0
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self.trickle, daemon=True)
-        self.thread.start()
-
-    def trickle(self) -> None:
-        # The clients' own pace, not a wait for the server.
-        while not self.stopping.wait(0.2):
-            for sock, rest in zip(self.sockets, self.rest, strict=True):
-                offset = self.sent_ticks * 100
-                sock.sendall(rest[offset : offset + 100])
-            self.sent_ticks += 1
-
-    def all_connected(self) -> bool:
-        return self.thread.is_alive() and all(s.fileno() != -1 for s in self.sockets)
-
-    def go_away(self) -> None:
-        self.stopping.set()
-        self.thread.join()
-        for sock in self.sockets:
-            sock.close()
+def slow_sign_ups(site: Site, count: int) -> SlowUploads:
+    """Sign-ups that send 3 MB of a 4 MB photo at once, then 100 bytes a tick."""
+    address = urlsplit(site.url)
+    requests = []
+    for n in range(count):
+        body, content_type = multipart.sign_up_form(f"slow{n}", CSRF_TOKEN, SLOW_PHOTO)
+        head = post_head(
+            address.hostname, address.port, "/register/", content_type, len(body)
+        )
+        requests.append((head, body))
+    return SlowUploads(address.hostname, address.port, requests, burst=3 * 2**20)
 
 
 def sign_up(site: Site, username: str, photo_parts: Iterator[bytes] | None = None):
@@ -117,20 +58,20 @@ def sign_up(site: Site, username: str, photo_parts: Iterator[bytes] | None = Non
     token = re.search(
         r'name="csrfmiddlewaretoken" value="([^"]+)"', page.read().decode()
     ).group(1)
-    photo = image_factory.jpeg_bytes(size=(800, 600))
-    body, tail, content_type = multipart(username, photo)
-    body = body.replace(CSRF_TOKEN.encode(), token.encode(), 1)
+    photo = multipart.File(
+        "IMG_0001.JPG", "image/jpeg", image_factory.jpeg_bytes(size=(800, 600))
+    )
+    body, content_type = multipart.sign_up_form(username, token, photo)
     address = urlsplit(site.url)
     connection = http.client.HTTPConnection(address.hostname, address.port, timeout=60)
     connection.putrequest("POST", "/register/")
     connection.putheader("Content-Type", content_type)
-    connection.putheader("Content-Length", str(len(body) + len(tail)))
+    connection.putheader("Content-Length", str(len(body)))
     connection.putheader("Cookie", f"csrftoken={cookie}")
     connection.putheader("Referer", f"{site.url}/register/")
     connection.endheaders()
     for part in photo_parts(body) if photo_parts else [body]:
         connection.send(part)
-    connection.send(tail)
     response = connection.getresponse()
     response.read()
     connection.close()
@@ -154,7 +95,7 @@ def spooled(site: Site) -> list[str]:
 
 
 def test_a_visitor_signs_up_while_twenty_clients_trickle_uploads(site):
-    slow = SlowClients(site, SLOW_CLIENTS)
+    slow = slow_sign_ups(site, SLOW_CLIENTS)
     deadline = time.monotonic() + 60
     while len(spooled(site)) < SLOW_CLIENTS:  # each one holds a thread, receiving
         assert time.monotonic() < deadline, spooled(site)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from testing import image_factory
+from testing import chromium, image_factory
 
 pytestmark = [
     pytest.mark.browser,
@@ -22,10 +22,7 @@ def write_photo(tmp_path: Path, name: str, **kwargs) -> Path:
 
 
 def sign_up(page, username: str, photo: Path | None = None) -> None:
-    page.goto("/register/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Email address").fill(f"{username}@example.com")
-    page.get_by_label("Password").fill("correct horse battery")
+    chromium.fill_sign_up_form(page, username)
     if photo:
         page.get_by_label("Profile photo").set_input_files(photo)
     page.get_by_role("button", name="Sign up").click()
