@@ -15,7 +15,8 @@ from avatars.models import Avatar, State
 @receiver(post_save, sender=settings.AUTH_USER_MODEL)
 def create_avatar(
     sender: type[AbstractBaseUser],
-    instance: AbstractBaseUser,
+    # Whatever AUTH_USER_MODEL is: avatars does not import it.
+    instance: Any,
     created: bool,
     raw: bool,
     **kwargs: Any,
@@ -23,7 +24,9 @@ def create_avatar(
     """Every user has an avatar row from the start: every page reads it in the
     user's own query (the authentication backend joins it)."""
     if created and not raw:
-        Avatar.objects.create(user_id=instance.pk)
+        # Given the user itself, the new row is cached on it: the sign-up that
+        # attaches a photo next reads `user.avatar` without a query.
+        Avatar.objects.create(user=instance)
 
 
 @receiver(post_init, sender=Avatar)
