@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.contrib.sites.shortcuts import get_current_site
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import Q
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
@@ -38,12 +37,20 @@ class AccountAdapter(DefaultAccountAdapter):
         "email_taken": "An account with that e-mail already exists.",
     }
 
+    def clean_username(self, username: str, shallow: bool = False) -> str:
+        """allauth's checks, with "taken" asked in any case through the
+        lower-case index (allauth's `iexact` reads the whole table)."""
+        username = super().clean_username(username, shallow=True)
+        if not shallow and User.objects.named(username).exists():
+            raise self.validation_error("username_taken")
+        return username
+
     def confirm_email(self, request: HttpRequest, email_address: Any) -> bool:
         """An address another account signs in with is not taken over by a
         confirmation link: allauth checks only confirmed addresses, and
         User.email is unique in any case."""
         taken = (
-            User.objects.filter(email__iexact=email_address.email)
+            User.objects.with_email(email_address.email)
             .exclude(pk=email_address.user_id)
             .exists()
         )
@@ -130,9 +137,7 @@ class AccountAdapter(DefaultAccountAdapter):
         login = normalised_login(
             str(credentials.get("email") or credentials.get("username") or "")
         )
-        user_id = (
-            User.objects.filter(Q(username__iexact=login) | Q(email__iexact=login))
-            .values_list("pk", flat=True)
-            .first()
-        )
+        # No .first(): its ORDER BY would sort what the indexes found.
+        found = list(User.objects.by_login(login).values_list("pk", flat=True)[:1])
+        user_id = found[0] if found else None
         return f"user:{user_id}" if user_id else f"login:{login}"

@@ -25,6 +25,18 @@ class ModelBackendWithProfile(AuthenticationBackend):
             return None
         return user if self.user_can_authenticate(user) else None
 
+    def _authenticate_by_username(
+        self, username: str, password: str
+    ) -> AbstractBaseUser | None:
+        """Any case, through the lower-case index (allauth's `iexact` reads
+        the whole table)."""
+        try:
+            user = User.objects.named(username).get()
+        except User.DoesNotExist:
+            user = None
+        checked: AbstractBaseUser | None = self._check_password(user, password)
+        return checked
+
     def _authenticate_by_email(
         self, email: str, password: str
     ) -> AbstractBaseUser | None:
@@ -35,6 +47,9 @@ class ModelBackendWithProfile(AuthenticationBackend):
         they typed but do not own. User.email changes only once the new
         address is confirmed.
         """
-        user = User._default_manager.filter(email__iexact=email.strip()).first()
+        try:
+            user = User.objects.with_email(email.strip()).get()
+        except User.DoesNotExist:
+            user = None
         checked: AbstractBaseUser | None = self._check_password(user, password)
         return checked

@@ -39,20 +39,13 @@ class SignupForm(PhotoWithCropForm, AllauthSignupForm):
         self.fields["username"].widget.attrs.pop("placeholder", None)
         self.fields["email"].widget.attrs.pop("placeholder", None)
 
-    def clean_username(self) -> str:
-        """allauth compares usernames as typed; ours are unique in any case."""
-        username: str = super().clean_username()
-        if User.objects.filter(username__iexact=username).exists():
-            raise get_adapter().validation_error("username_taken")
-        return username
-
     def validate_unique_email(self, value: str) -> str:
         """allauth compares addresses exactly once lower-cased, so an address
         stored as "Ann@Example.com" would pass, then hit the database's
         case-insensitive constraint."""
         email: str = super().validate_unique_email(value)
         if not self.account_already_exists and (
-            User.objects.filter(email__iexact=email).exists()
+            User.objects.with_email(email).exists()
         ):
             if app_settings.EMAIL_VERIFICATION == "mandatory":
                 self.account_already_exists = True  # said by e-mail, not here
@@ -103,9 +96,7 @@ class ChangeEmailForm(AllauthAddEmailForm):
         email: str = super().clean_email()
         if (
             app_settings.EMAIL_VERIFICATION != "mandatory"
-            and User.objects.filter(email__iexact=email)
-            .exclude(pk=self.user.pk)
-            .exists()
+            and User.objects.with_email(email).exclude(pk=self.user.pk).exists()
         ):
             raise get_adapter().validation_error("email_taken")
         return email

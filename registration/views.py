@@ -10,7 +10,6 @@ from allauth.core import ratelimit
 from allauth.usersessions.models import UserSession
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,14 +18,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 from avatars import state
 from avatars.views import status_context
 from config.http import HtmxHttpRequest
-from registration import useragents
+from registration import directory, useragents
 from registration.forms import (
     DeleteAccountForm,
     EndSessionsForm,
     ProfileForm,
     SignupForm,
 )
-from registration.models import SEEN_BY_MEMBERS, Profile, User
+from registration.models import User
 
 
 class MemberRequest(HtmxHttpRequest):
@@ -175,43 +174,42 @@ def delete_account(request: MemberRequest) -> HttpResponse:
     return render(request, "account/delete.html", {"form": form})
 
 
-PEOPLE_PER_PAGE = 48
-
-
 @require_GET
 def person(request: HtmxHttpRequest, username: str) -> HttpResponse:
     """A person's page, for whoever their choice allows; for anyone else it
     does not exist, exactly as for a name nobody has."""
-    profile = (
-        Profile.objects.select_related("user__avatar")
-        .filter(user__username__iexact=username[:30], user__is_active=True)
-        .first()
-    )
-    if profile is None or not profile.visible_to(request.user):
+    try:
+        found = (
+            User.objects.named(username[:30])
+            .select_related("profile", "avatar")
+            .get(is_active=True)
+        )
+    except User.DoesNotExist:
+        raise Http404("No such person") from None
+    if not found.profile.visible_to(request.user):
         raise Http404("No such person")
-    if profile.user.username != username:
-        return redirect("person", username=profile.user.username, permanent=True)
-    return render(request, "accounts/person.html", {"person": profile})
+    if found.username != username:
+        return redirect("person", username=found.username, permanent=True)
+    return render(request, "accounts/person.html", {"person": found.profile})
 
 
 @login_required
 @require_GET
 def people(request: MemberRequest) -> HttpResponse:
     """Members whose choice lets other members see them, newest first; the
-    search narrows them by username. Three queries a page: the viewer, the
-    count, the page (each with its profile)."""
+    search finds usernames that start with what is typed, in name order. Two
+    queries a page, at any size: the viewer and the page."""
     query = request.GET.get("q", "").strip()[:30]
-    members = (
-        Profile.objects.select_related("user__avatar")
-        .filter(
-            user__is_active=True,
-            visibility__in=SEEN_BY_MEMBERS,
-        )
-        .order_by("-user__date_joined", "-pk")
-    )
+    cursors = {
+        "after": request.GET.get("after", "")[:64] or None,
+        "before": request.GET.get("before", "")[:64] or None,
+    }
     if query:
-        members = members.filter(user__username__icontains=query)
-    page = Paginator(members, PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
+        page = directory.page_of(
+            directory.named_from(query), directory.BY_NAME, **cursors
+        )
+    else:
+        page = directory.page_of(directory.listed(), directory.NEWEST_FIRST, **cursors)
     template_name = "accounts/people.html"
     if request.htmx and not request.htmx.boosted:
         template_name += "#results"

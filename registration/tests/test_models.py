@@ -3,8 +3,12 @@
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
+from django.test import Client
 
+from registration import seeding
 from registration.models import Profile, User, Visibility
+from testing.client import signup
+from testing.plans import costly_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -45,3 +49,42 @@ def test_who_sees_a_profile(visibility, owner, member, anonymous):
     assert profile.visible_to(ann) is owner
     assert profile.visible_to(ben) is member
     assert profile.visible_to(AnonymousUser()) is anonymous
+
+
+def test_the_look_ups_in_any_case_find_one_account_each():
+    carol = User.objects.create_user("Carol", "Carol@Example.com", "x")
+    User.objects.create_user("carol2", "carol@example.org", "x")
+
+    assert list(User.objects.named("cAROL")) == [carol]
+    assert list(User.objects.with_email("carol@EXAMPLE.com")) == [carol]
+    assert list(User.objects.by_login("CAROL")) == [carol]
+    assert list(User.objects.by_login("CAROL@example.COM")) == [carol]
+    assert not User.objects.named("carol%").exists()  # no pattern: the name
+
+
+@pytest.mark.integration
+def test_every_look_up_in_any_case_is_served_by_an_index():
+    """The public page, signing in by username and by e-mail (with its
+    attempt key), and the sign-up's "taken" checks, on every backend."""
+    for _ in seeding.seed_members(10_000):
+        pass
+    seeding.analyse()
+    member = Client()
+    member.force_login(User.objects.get(username="member0005001"))
+    visits = {
+        "public page": lambda: member.get("/u/MEMBER0005002/"),
+        "log-in by username": lambda: Client().post(
+            "/accounts/login/", {"login": "Member0000042", "password": "wrong one"}
+        ),
+        "log-in by e-mail": lambda: Client().post(
+            "/accounts/login/",
+            {"login": "MEMBER0000042@example.com", "password": "wrong one"},
+        ),
+        "sign-up taken": lambda: signup(
+            Client(), username="member0000043", email="Member0000044@Example.com"
+        ),
+    }
+
+    for name, visit in visits.items():
+        costly = costly_queries(visit)
+        assert not costly, (name, list(costly.values()))
