@@ -20,7 +20,7 @@ from django.core.files.storage import storages
 from django.core.servers.basehttp import WSGIServer
 from playwright.sync_api import Browser, sync_playwright
 
-from avatars import recovery
+from avatars import pacing
 from testing import chromium, image_factory
 from testing.processes import procfile_command
 from testing.storage import stored_names
@@ -163,7 +163,7 @@ def clean_slate() -> None:
     from huey.contrib.djhuey import HUEY
 
     HUEY.flush()
-    recovery.forget_last_look()
+    pacing.forget_last_look()
     cache.clear()
     for alias, folder in (("default", "avatars"), ("uploads", "originals")):
         for name in stored_names(alias, folder):

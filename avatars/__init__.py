@@ -12,8 +12,10 @@ signs people up; that app uses it through this surface alone
   its resize is queued once the transaction commits.
 - `avatars.state.refresh(avatar)`: the avatar with a finished resize's outcome
   read in, before it is shown to its owner.
+- `avatars.state.make_blank_avatars(user_ids)`: the avatars of users written in
+  bulk (registration.seeding), where the signal that makes them does not fire.
 - The status fragment: `{% include "avatars/status.html" %}` with
-  `avatars.views.status_context(avatar, first_poll=True)`; it polls the URL named
+  `avatars.views.status_context(avatar)`; it polls the URL named
   `avatar-status` and offers `avatar-retry` and `avatar-remove` (which removes
   the photo) itself.
 - `{% load avatars %}{% avatar person 96 %}`: anyone's avatar, at any size the

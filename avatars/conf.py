@@ -43,14 +43,25 @@ class Defaults:
     SWEEP_SECONDS: float = 15.0
     """How often each consumer requeues photos whose task can no longer finish."""
 
-    # The status fragment's polling: a 12 MP photo is ready about 0.15 s after
-    # the sign-up answers, so it polls fast at first, then steadily.
+    # The status fragment's polling (avatars.pacing): each answer says when the
+    # browser asks next. A 12 MP photo is ready about 0.15 s after it starts.
     FAST_POLL_MS: int = 100
-    """Delay of the first poll, and between polls while the photo is new."""
+    """Between polls while a photo is being made and new."""
     FAST_POLL_SECONDS: float = 2.0
-    """How long after it was queued a photo counts as new."""
-    POLL_MS: int = 250
-    """Delay between polls after that."""
+    """How long after it starts a photo counts as new; then the delay doubles
+    every second up to PROCESSING_POLL_MAX_MS."""
+    PROCESSING_POLL_MAX_MS: int = 1000
+    """The longest delay between polls while a photo is being made."""
+    QUEUED_POLL_MIN_MS: int = 250
+    """The shortest delay while a photo is queued: about the time until it
+    starts (the photos ahead × the mean resize time / the live workers), doubled
+    while its place in line stays the same, between these two."""
+    QUEUED_POLL_MAX_MS: int = 5000
+    """The longest delay while a photo is queued."""
+    NO_WORKER_POLL_MS: int = 10_000
+    """The delay while no worker is alive."""
+    EXPECTED_RESIZE_SECONDS: float = 0.5
+    """A photo's resize time, until a worker has timed some."""
 
 
 class AvatarSettings(Defaults):

@@ -73,6 +73,12 @@ class Avatar(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        indexes = [
+            # A queued photo's place in line: a count of the queued before it.
+            models.Index(fields=["state", "queued_at"], name="avatar_line_idx"),
+        ]
+
     # The photo's name as loaded from the database (avatars.signals), to tell a
     # new photo from a save that leaves it alone.
     _stored_image_name: str

@@ -2,9 +2,10 @@
 that requeues what a dead worker held, and the clean-up of what races leave.
 
 Each consumer process writes the time under its own key and under a shared
-one every few seconds, in Huey's own key-value store: the page asks the shared
-key whether any worker is running, the sweep asks a worker's own key whether
-the task it took can still finish.
+one every few seconds, in Huey's own key-value store (and its figures for the
+status fragment's pacing, avatars.pacing): the health check asks the shared key
+whether any worker is running, the sweep asks a worker's own key whether the
+task it took can still finish.
 """
 
 import logging
@@ -20,7 +21,7 @@ from django.db import close_old_connections, transaction
 from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
-from avatars import state
+from avatars import pacing, state
 from avatars.conf import conf
 from avatars.models import PENDING_STATES, Avatar, State
 from avatars.storage import thumbnail_names
@@ -41,6 +42,7 @@ def beat() -> None:
     now = time.time()
     HUEY.put(ANY_WORKER_KEY, now)
     HUEY.put(WORKER_KEY_PREFIX + worker_id(), now)
+    pacing.publish(worker_id())
 
 
 def is_fresh(timestamp: float | None) -> bool:
@@ -51,26 +53,6 @@ def is_fresh(timestamp: float | None) -> bool:
 
 def any_worker_alive() -> bool:
     return is_fresh(HUEY.get(ANY_WORKER_KEY, peek=True))
-
-
-_last_look: dict[str, float | None] = {"at": float("-inf"), "beat": None}
-
-
-def any_worker_alive_recently() -> bool:
-    """any_worker_alive(), looking at the store at most once a second.
-
-    Every queued status poll asks, and beats come every few seconds: a second
-    old answer is as good, and saves a store read per poll.
-    """
-    now = time.monotonic()
-    last_at = _last_look["at"]
-    if last_at is None or now - last_at >= 1.0:
-        _last_look.update(at=now, beat=HUEY.get(ANY_WORKER_KEY, peek=True))
-    return is_fresh(_last_look["beat"])
-
-
-def forget_last_look() -> None:
-    _last_look["at"] = float("-inf")
 
 
 def worker_alive(worker: str) -> bool:

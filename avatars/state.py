@@ -11,6 +11,7 @@ longer the avatar's current one changes nothing, so a newer photo always wins.
 """
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -93,6 +94,11 @@ def claim_thumbnails(
             thumbnails=thumbnails
         )
     )
+
+
+def make_blank_avatars(user_ids: Iterable[int]) -> None:
+    """The photo-less avatars of users written in bulk, where no signal fires."""
+    Avatar.objects.bulk_create(Avatar(user_id=user_id) for user_id in user_ids)
 
 
 def attach_photo(

@@ -12,7 +12,7 @@ from huey.api import Task
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task, on_startup, signal
 from huey.signals import SIGNAL_EXECUTING, SIGNAL_INTERRUPTED, SIGNAL_RETRYING
 
-from avatars import recovery, resize, sandbox, state
+from avatars import pacing, recovery, resize, sandbox, state
 from avatars.conf import conf
 
 logger = logging.getLogger(__name__)
@@ -28,7 +28,11 @@ def resize_avatar(
     user_id: int, image_name: str, task: Task | None = None
 ) -> state.Outcome | None:
     assert task is not None  # context=True: huey passes the running task
-    return resize.make_avatar(user_id, image_name, task.id)
+    started = time.monotonic()
+    try:
+        return resize.make_avatar(user_id, image_name, task.id)
+    finally:
+        pacing.record_resize(time.monotonic() - started)
 
 
 def send(task: Task) -> None:
@@ -100,6 +104,7 @@ def requeue_interrupted_resize(signal_name: str, task: Task) -> None:
 
 @on_startup()
 def start_worker_thread() -> None:
+    pacing.worker_started()
     recovery.start_life_signs()
     # A decoding child ready for this thread's first photo.
     sandbox.prestart()

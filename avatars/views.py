@@ -1,4 +1,3 @@
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -8,15 +7,13 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django.views.static import serve
 from django_htmx.http import HttpResponseStopPolling
 
 from avatars import initials as initials_module
-from avatars import recovery, state
-from avatars.conf import conf
-from avatars.models import Avatar, State
+from avatars import pacing, state
+from avatars.models import Avatar
 from config.http import HtmxHttpRequest
 
 STATUS_TEMPLATE = "avatars/status.html"
@@ -30,33 +27,23 @@ def own_avatar(request: HttpRequest) -> Avatar:
     return user.avatar
 
 
-def status_context(avatar: Avatar, first_poll: bool = False) -> dict[str, Any]:
+def status_context(
+    avatar: Avatar, previous: pacing.Previous | None = None
+) -> dict[str, Any]:
     """What the status fragment needs, on the profile page and in each poll."""
+    poll = pacing.next_poll(avatar, previous)
     return {
         "avatar": avatar,
-        "worker_present": (
-            avatar.state != State.QUEUED or recovery.any_worker_alive_recently()
-        ),
-        "first_poll": first_poll,
-        "first_poll_ms": conf.FAST_POLL_MS,
-        "poll_ms": poll_interval_ms(avatar),
+        "poll": poll,
+        "worker_present": poll is None or poll.worker_alive,
     }
-
-
-def poll_interval_ms(avatar: Avatar) -> int:
-    """Fast while the photo is most likely to turn ready, then steady."""
-    queued_at = avatar.queued_at
-    fast_for = timedelta(seconds=conf.FAST_POLL_SECONDS)
-    if queued_at and timezone.now() - queued_at < fast_for:
-        return conf.FAST_POLL_MS
-    return conf.POLL_MS
 
 
 @login_required
 @require_GET
 def avatar_status(request: HtmxHttpRequest) -> HttpResponse:
     avatar = state.refresh(own_avatar(request))
-    context = status_context(avatar)
+    context = status_context(avatar, pacing.previous_poll(request.GET))
     # The last poll's answer also changes the top bar's avatar (out of band).
     context["header_oob"] = bool(request.htmx) and not avatar.pending
     response = render(request, STATUS_TEMPLATE, context)
@@ -75,7 +62,7 @@ def retry_avatar(request: HtmxHttpRequest) -> HttpResponse:
         state.retry(avatar)
     if not request.htmx:
         return redirect(settings.LOGIN_REDIRECT_URL)
-    return render(request, STATUS_TEMPLATE, status_context(avatar, first_poll=True))
+    return render(request, STATUS_TEMPLATE, status_context(avatar))
 
 
 @require_GET

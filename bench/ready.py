@@ -194,9 +194,8 @@ def browser_to_thumbnail(
         "s",
         [m["thumbnail"] - m["submit"] for m in moments],
         ("<=", 0.8),
-        note=f"first poll {conf.FAST_POLL_MS} ms after load, every "
-        f"{conf.FAST_POLL_MS} ms for {conf.FAST_POLL_SECONDS:g} s, "
-        f"then every {conf.POLL_MS} ms",
+        note=f"queued: first poll {conf.QUEUED_POLL_MIN_MS} ms after load; "
+        f"processing: every {conf.FAST_POLL_MS} ms",
     )
 
 

@@ -3,6 +3,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 
 from avatars.conf import conf
+from avatars.pacing import Poll
 from avatars.views import STATUS_TEMPLATE
 from registration.views import MemberRequest
 
@@ -14,7 +15,6 @@ def naive_avatar(request: MemberRequest) -> HttpResponse:
     context = {
         "avatar": request.user.avatar,
         "worker_present": True,
-        "first_poll": False,
-        "poll_ms": conf.POLL_MS,
+        "poll": Poll(conf.QUEUED_POLL_MIN_MS),
     }
     return render(request, STATUS_TEMPLATE, context)

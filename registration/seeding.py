@@ -11,7 +11,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.utils import timezone
 
-from avatars.models import Avatar
+from avatars import state
 from registration.models import Profile, User, Visibility
 
 # Every seeded member signs in with this, so a benchmark can be any of them.
@@ -60,7 +60,7 @@ def seed_members(
                 Profile(user_id=user.pk, visibility=visibility_of(number))
                 for user, number in zip(users, numbers, strict=True)
             )
-            Avatar.objects.bulk_create(Avatar(user_id=user.pk) for user in users)
+            state.make_blank_avatars(user.pk for user in users)
             EmailAddress.objects.bulk_create(
                 EmailAddress(user_id=user.pk, email=user.email, primary=True)
                 for user in users

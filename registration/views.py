@@ -95,7 +95,7 @@ def profile(request: MemberRequest) -> HttpResponse:
         "unconfirmed_email": EmailAddress.objects.filter(
             user=request.user, primary=True, verified=False
         ).first(),
-        **status_context(avatar, first_poll=True),
+        **status_context(avatar),
     }
     return render(request, template_name, context)
 

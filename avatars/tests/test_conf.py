@@ -30,10 +30,10 @@ def test_overriding_one_name_changes_that_one_alone(name):
 
 
 def test_settings_are_read_when_used_not_at_import(settings):
-    settings.AVATAR_POLL_MS = 999
-    assert conf.POLL_MS == 999
-    del settings.AVATAR_POLL_MS
-    assert conf.POLL_MS == Defaults.POLL_MS
+    settings.AVATAR_NO_WORKER_POLL_MS = 999
+    assert conf.NO_WORKER_POLL_MS == 999
+    del settings.AVATAR_NO_WORKER_POLL_MS
+    assert conf.NO_WORKER_POLL_MS == Defaults.NO_WORKER_POLL_MS
 
 
 def test_an_unknown_name_is_an_error_not_a_silent_none(settings):

@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # What the sign-up app may use, by module: the docstring's list.
 SURFACE = {
     "avatars.forms": {"AvatarField", "PhotoWithCropForm"},
-    "avatars.state": {"attach_photo", "refresh", "Outcome"},
+    "avatars.state": {"attach_photo", "refresh", "make_blank_avatars", "Outcome"},
     "avatars.views": {"status_context"},
     "avatars.tasks": {"resize_avatar"},
     "avatars.models": {"uploads_storage", "original_upload_to"},

@@ -1,7 +1,8 @@
 /*
  * Small things every page needs: a message when an htmx request fails (htmx
  * swaps nothing for an error answer, so the person would see nothing happen),
- * and "N characters left" under text boxes with a length limit.
+ * no polling from a tab nobody looks at, and "N characters left" under text
+ * boxes with a length limit.
  */
 (function () {
   "use strict";
@@ -35,6 +36,16 @@
     if (!event.detail.successful) return;
     const old = document.querySelector("#flash .flash--error");
     if (old) old.remove();
+  });
+
+  // A hidden tab's polls cost the server and show nobody anything. htmx's own
+  // trigger filters (`every 1s [!document.hidden]`) are compiled with
+  // Function(), which the CSP forbids, so the poll is cancelled here instead;
+  // each poller also listens for `visibilitychange from:document`, which
+  // brings it up to date as soon as the tab is shown again.
+  document.addEventListener("htmx:confirm", (event) => {
+    const trigger = event.detail.elt.getAttribute("hx-trigger") || "";
+    if (document.hidden && /\bevery\b/.test(trigger)) event.preventDefault();
   });
 
   function countdown(textarea) {
