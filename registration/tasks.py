@@ -1,5 +1,5 @@
-"""Tasks of the accounts app, run by the Huey worker: e-mail, and the photo
-task's old name.
+"""Tasks of the accounts app, run by the Huey worker: e-mail, the daily
+session housekeeping, and the photo task's old name.
 
 E-mail goes out from the worker, so that a slow or unreachable mail server
 never holds a request; a failed send is retried.
@@ -12,11 +12,18 @@ queue anywhere holds such a message.
 """
 
 import logging
+from importlib import import_module
 from typing import TypedDict
 
+from allauth.usersessions.models import UserSession
+from django.conf import settings
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core.mail import EmailMultiAlternatives
+from django.db.models import Manager
+from django.utils import timezone
+from huey import crontab
 from huey.api import Task
-from huey.contrib.djhuey import db_task
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 from avatars import tasks
 from avatars.state import Outcome
@@ -61,6 +68,54 @@ def queue_email(message: Email) -> None:
         logger.exception(
             "e-mail %r to %s could not be queued", message["subject"], message["to"]
         )
+
+
+# Rows a query at a time: flat memory at any size, and short write transactions.
+SESSIONS_BATCH = 500
+
+
+@db_periodic_task(crontab(hour="4", minute="41"))
+def clear_sessions_daily() -> None:
+    """Drop expired sessions (as `manage.py clearsessions` does) and the
+    signed-in-browser records of every session that is gone."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    # Our engine (cached_db) keeps every session in the database: Django's
+    # clear_expired reports no count, so it is counted first.
+    sessions = store.get_model_class().objects
+    expired = sessions.filter(expire_date__lt=timezone.now()).count()
+    store.clear_expired()
+    ended = delete_records_of_ended_sessions(sessions)
+    logger.info(
+        "sessions housekeeping: %d expired sessions cleared, "
+        "%d records of ended sessions deleted",
+        expired,
+        ended,
+    )
+
+
+def delete_records_of_ended_sessions(
+    sessions: "Manager[AbstractBaseSession]",
+) -> int:
+    """Delete the UserSession rows whose session is no longer in `sessions`:
+    signed out, expired or cleared. allauth purges a user's rows, one session
+    look-up each, only when that user signs in or lists their browsers; an
+    account nobody signs in to again would keep its rows for ever."""
+    deleted, after = 0, 0
+    while batch := list(
+        UserSession.objects.filter(pk__gt=after)
+        .order_by("pk")
+        .values_list("pk", "session_key")[:SESSIONS_BATCH]
+    ):
+        after = batch[-1][0]
+        live = set(
+            sessions.filter(session_key__in=[key for _, key in batch]).values_list(
+                "session_key", flat=True
+            )
+        )
+        gone = [pk for pk, key in batch if key not in live]
+        if gone:
+            deleted += UserSession.objects.filter(pk__in=gone).delete()[0]
+    return deleted
 
 
 @db_task(
