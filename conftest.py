@@ -80,6 +80,12 @@ class Consumer:
     def output(self) -> str:
         return "".join(self.log)
 
+    @property
+    def worker_id(self) -> str:
+        """How this consumer names itself in Avatar.worker and its heartbeat (the
+        Procfile line is exec'd: the shell's PID is the consumer's)."""
+        return f"{socket.gethostname()}:{self.process.pid}"
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
