@@ -4,7 +4,9 @@ Sections: 1 sign-up response time, 2 the synchronous way,
 3 time to the thumbnail (HTTP and Chromium), 4 the resize alone, 5 worker
 throughput, 6 the status fragment under load, 7 thirty sign-ups at once, 8 slow
 clients (the Procfile's web line against gunicorn's sync workers), 9 people's
-pages (the directory, a public page and the profile, with 1,000 members).
+pages (the directory, a public page and the profile, with 1,000 members),
+w 1,000 browsers waiting on a stopped worker (sign-up and profile beside them),
+b what one member costs in bytes after 10,000 sign-ups and the housekeeping.
 
 --quick runs every section once on small inputs (100 members), through the same
 code: CI runs it so that the benchmark cannot break unnoticed.
@@ -44,7 +46,7 @@ from testing import chromium
 from testing.mail import smtp_server
 from testing.processes import BASE_DIR, Worker, procfile_command
 
-SECTIONS = "123456789"
+SECTIONS = "123456789wb"
 DEFAULT_SETTINGS = "bench.settings"
 STARTED = time.monotonic()
 
@@ -142,7 +144,17 @@ def main() -> int:
 
 
 def run(report: Report, photos: dict[Photo, Path], args: argparse.Namespace) -> None:
-    from bench import people, poll, ready, resize, signup, slow, workers
+    from bench import (
+        footprint,
+        people,
+        poll,
+        ready,
+        resize,
+        signup,
+        slow,
+        waiting,
+        workers,
+    )
 
     sections, runs = args.sections, args.runs
     if "4" in sections:
@@ -235,6 +247,8 @@ def run(report: Report, photos: dict[Photo, Path], args: argparse.Namespace) -> 
             workers.throughput(
                 report, ours_env, ours_dir, photos, procfile_variant, runs
             )
+            progress("5: one and two consumers on one Redis queue…")
+            workers.consumers_on_redis(report, ours_env, ours_dir, photos, runs)
         if "6" in sections:
             progress("6: the status fragment under load…")
             assert naive is not None  # started above when section 6 runs
@@ -271,6 +285,12 @@ def run(report: Report, photos: dict[Photo, Path], args: argparse.Namespace) -> 
             progress("9: people's pages…")
             members = 100 if args.quick else people.MEMBERS
             people.people_pages(report, ours, runs, work, members)
+        if "w" in sections:
+            progress("w: browsers waiting on a stopped worker…")
+            waiting.browsers_waiting(report, ours, worker, photos, args.quick)
+        if "b" in sections:
+            progress("b: bytes per member after the sign-ups and the housekeeping…")
+            footprint.bytes_per_member(report, photos, args.quick)
     except Exception:
         for process in processes:
             print(process.fail("its log when the benchmark failed"), file=sys.stderr)

@@ -56,7 +56,8 @@ const answeredAt = (path) => {
   return entry && performance.timeOrigin + entry.responseEnd;
 };
 document.addEventListener("htmx:afterRequest", (e) => {
-  const path = e.detail.pathInfo.requestPath;
+  // A poll's address carries the place in line it was given (?ahead=…).
+  const path = e.detail.pathInfo.requestPath.split("?")[0];
   if (path === "/register/") {
     const entry = performance.getEntriesByType("resource").findLast(
       (r) => new URL(r.name).pathname === path);

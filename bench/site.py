@@ -29,17 +29,18 @@ def setup(env: dict[str, str], settings_module: str) -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def settle(timeout: float = 120) -> None:
-    """Wait until no photo is pending, recording outcomes as a poll would."""
+def settle(timeout: float = 120, prefix: str = "") -> None:
+    """Wait until no photo is pending (of the users whose name starts with
+    `prefix`), recording outcomes as a poll would."""
     from avatars import state
     from avatars.models import PENDING_STATES, Avatar
 
     deadline = time.monotonic() + timeout
+    waiting = Avatar.objects.filter(
+        state__in=PENDING_STATES, user__username__startswith=prefix
+    )
     while True:
-        pending = [
-            state.refresh(avatar)
-            for avatar in Avatar.objects.filter(state__in=PENDING_STATES)
-        ]
+        pending = [state.refresh(avatar) for avatar in waiting.all()]
         if not any(avatar.pending for avatar in pending):
             return
         if time.monotonic() > deadline:
