@@ -193,12 +193,12 @@ else:
     # a few minutes; the cap needs hundreds of addresses at their limits).
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "config.cache.FileCache",
             "LOCATION": str(DATA_DIR / "cache"),
             "OPTIONS": {"MAX_ENTRIES": 100_000},
         },
         "sessions": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "config.cache.FileCache",
             "LOCATION": str(DATA_DIR / "sessions"),
             "OPTIONS": {"MAX_ENTRIES": 100_000},
         },

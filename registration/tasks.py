@@ -18,6 +18,7 @@ from typing import TypedDict
 from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.contrib.sessions.base_session import AbstractBaseSession
+from django.core.cache import caches
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import Manager
 from django.utils import timezone
@@ -27,6 +28,7 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 
 from avatars import tasks
 from avatars.state import Outcome
+from config.cache import FileCache
 
 logger = logging.getLogger(__name__)
 
@@ -76,8 +78,9 @@ SESSIONS_BATCH = 500
 
 @db_periodic_task(crontab(hour="4", minute="41"))
 def clear_sessions_daily() -> None:
-    """Drop expired sessions (as `manage.py clearsessions` does) and the
-    signed-in-browser records of every session that is gone."""
+    """Drop expired sessions (as `manage.py clearsessions` does), the
+    signed-in-browser records of every session that is gone, and the expired
+    files of a single host's file caches."""
     store = import_module(settings.SESSION_ENGINE).SessionStore
     # Our engine (cached_db) keeps every session in the database: Django's
     # clear_expired reports no count, so it is counted first.
@@ -85,11 +88,15 @@ def clear_sessions_daily() -> None:
     expired = sessions.filter(expire_date__lt=timezone.now()).count()
     store.clear_expired()
     ended = delete_records_of_ended_sessions(sessions)
+    cached = sum(
+        cache.delete_expired() for cache in caches.all() if isinstance(cache, FileCache)
+    )
     logger.info(
         "sessions housekeeping: %d expired sessions cleared, "
-        "%d records of ended sessions deleted",
+        "%d records of ended sessions deleted, %d expired cache files removed",
         expired,
         ended,
+        cached,
     )
 
 

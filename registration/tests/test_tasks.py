@@ -104,6 +104,24 @@ def test_housekeeping_drops_expired_and_ended_sessions_and_keeps_live_ones(caplo
 
 
 @pytest.mark.django_db
+def test_housekeeping_removes_expired_files_of_a_file_cache(settings, tmp_path, caplog):
+    settings.CACHES = {
+        **settings.CACHES,
+        "files": {"BACKEND": "config.cache.FileCache", "LOCATION": str(tmp_path)},
+    }
+    files = caches["files"]
+    files.set("an-old-session", "…", timeout=0)
+    files.set("a-live-one", "…", timeout=3600)
+
+    with caplog.at_level(logging.INFO, logger="registration.tasks"):
+        tasks.clear_sessions_daily.call_local()
+
+    assert files.get("a-live-one") == "…"
+    assert len(list(tmp_path.glob("*.djcache"))) == 1
+    assert "1 expired cache files removed" in caplog.text
+
+
+@pytest.mark.django_db
 def test_housekeeping_goes_through_the_records_a_batch_at_a_time(
     monkeypatch, django_assert_max_num_queries
 ):
