@@ -4,7 +4,9 @@ Sections: 1 sign-up response time, 2 the synchronous way,
 3 time to the thumbnail (HTTP and Chromium), 4 the resize alone, 5 worker
 throughput, 6 the status fragment under load, 7 thirty sign-ups at once, 8 slow
 clients (the Procfile's web line against gunicorn's sync workers), 9 people's
-pages (the directory, a public page and the profile, with 1,000 members).
+pages (the directory, a public page and the profile, with 1,000 members),
+g the people pages as the membership grows (1,000 to 1,000,000 members, on
+SQLite and PostgreSQL; no servers, the test client in a process of its own).
 
 --quick runs every section once on small inputs (100 members), through the same
 code: CI runs it so that the benchmark cannot break unnoticed.
@@ -24,8 +26,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench import growth, site
 from bench import photos as bench_photos
-from bench import site
 from bench.photos import Photo
 from bench.servers import (
     Web,
@@ -44,7 +46,7 @@ from testing import chromium
 from testing.mail import smtp_server
 from testing.processes import BASE_DIR, Worker, procfile_command
 
-SECTIONS = "123456789"
+SECTIONS = "123456789g"
 DEFAULT_SETTINGS = "bench.settings"
 STARTED = time.monotonic()
 
@@ -73,6 +75,8 @@ def missing_tools(sections: str) -> list[str]:
         missing.append("wrk (Debian: apt-get install wrk)")
     if "3" in sections and not chromium.path():
         missing.append("Chromium (Debian: apt-get install chromium, or CHROMIUM_PATH)")
+    if "g" in sections and not growth.postgres_available():
+        missing.append("PostgreSQL (Debian: apt-get install postgresql)")
     return missing
 
 
@@ -149,7 +153,10 @@ def run(report: Report, photos: dict[Photo, Path], args: argparse.Namespace) -> 
         # First, while nothing else runs on the machine.
         progress("4: the resize alone…")
         resize.resize_alone(report, photos, runs)
-    if not set(sections) - {"4"}:
+    if "g" in sections:
+        progress("g: the people pages as the membership grows…")
+        growth.growth(report, args, progress)
+    if not set(sections) - {"4", "g"}:
         return
 
     work = Path(tempfile.mkdtemp(prefix="avatars-bench-"))
