@@ -26,6 +26,7 @@ from avatars.cleanup import delete_files_on_commit
 from avatars.conf import conf
 from avatars.images import Crop
 from avatars.models import PENDING_STATES, Avatar, State
+from config.bulk import Insert
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +99,10 @@ def claim_thumbnails(
 
 def make_blank_avatars(user_ids: Iterable[int]) -> None:
     """The photo-less avatars of users written in bulk, where no signal fires."""
-    Avatar.objects.bulk_create(Avatar(user_id=user_id) for user_id in user_ids)
+    avatars = Insert(Avatar(user_id=0), ["user_id"])
+    for user_id in user_ids:
+        avatars.add(user_id)
+    avatars.execute()
 
 
 def attach_photo(

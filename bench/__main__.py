@@ -6,7 +6,9 @@ throughput, 6 the status fragment under load, 7 thirty sign-ups at once, 8 slow
 clients (the Procfile's web line against gunicorn's sync workers), 9 people's
 pages (the directory, a public page and the profile, with 1,000 members),
 w 1,000 browsers waiting on a stopped worker (sign-up and profile beside them),
-b what one member costs in bytes after 10,000 sign-ups and the housekeeping.
+b what one member costs in bytes after 10,000 sign-ups and the housekeeping,
+g the people pages as the membership grows (1,000 to 1,000,000 members, on
+SQLite and PostgreSQL; no servers, the test client in a process of its own).
 
 --quick runs every section once on small inputs (100 members), through the same
 code: CI runs it so that the benchmark cannot break unnoticed.
@@ -26,8 +28,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench import growth, site, workers
 from bench import photos as bench_photos
-from bench import site
 from bench.photos import Photo
 from bench.servers import (
     Web,
@@ -46,7 +48,7 @@ from testing import chromium
 from testing.mail import smtp_server
 from testing.processes import BASE_DIR, Worker, procfile_command
 
-SECTIONS = "123456789wb"
+SECTIONS = "123456789wbg"
 DEFAULT_SETTINGS = "bench.settings"
 STARTED = time.monotonic()
 
@@ -75,6 +77,10 @@ def missing_tools(sections: str) -> list[str]:
         missing.append("wrk (Debian: apt-get install wrk)")
     if "3" in sections and not chromium.path():
         missing.append("Chromium (Debian: apt-get install chromium, or CHROMIUM_PATH)")
+    if "g" in sections and not growth.postgres_available():
+        missing.append("PostgreSQL (Debian: apt-get install postgresql)")
+    if "5" in sections and not workers.redis_available():
+        missing.append("Redis (Debian: apt-get install redis-server)")
     return missing
 
 
@@ -153,7 +159,6 @@ def run(report: Report, photos: dict[Photo, Path], args: argparse.Namespace) -> 
         signup,
         slow,
         waiting,
-        workers,
     )
 
     sections, runs = args.sections, args.runs
@@ -161,7 +166,10 @@ def run(report: Report, photos: dict[Photo, Path], args: argparse.Namespace) -> 
         # First, while nothing else runs on the machine.
         progress("4: the resize alone…")
         resize.resize_alone(report, photos, runs)
-    if not set(sections) - {"4"}:
+    if "g" in sections:
+        progress("g: the people pages as the membership grows…")
+        growth.growth(report, args, progress)
+    if not set(sections) - {"4", "g"}:
         return
 
     work = Path(tempfile.mkdtemp(prefix="avatars-bench-"))

@@ -20,6 +20,7 @@ run's own), batches of 16 in turns.
 import os
 import re
 import secrets
+import shutil
 import time
 from datetime import datetime
 from pathlib import Path
@@ -46,6 +47,13 @@ def start_times(worker: Worker) -> dict[str, float]:
         task_id: datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f").timestamp()
         for stamp, task_id in EXECUTING.findall(worker.log_text())
     }
+
+
+def redis_available() -> bool:
+    """Redis answers on loopback, or can be started as the tests do."""
+    from testing import services
+
+    return services.port_open(6379) or shutil.which("redis-server") is not None
 
 
 def photo_tasks(users: list[int], data: bytes, name: str) -> list[Any]:
