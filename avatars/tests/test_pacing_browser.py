@@ -57,6 +57,9 @@ def test_a_hidden_tab_stops_polling_and_catches_up_when_shown(
     browser, live_server, tmp_path, settings
 ):
     settings.AVATAR_QUEUED_POLL_MIN_MS = settings.AVATAR_QUEUED_POLL_MAX_MS = 250
+    # The suite's fast clocks take a worker for dead after 2 s; one beat must
+    # last the test.
+    settings.AVATAR_WORKER_TIMEOUT_SECONDS = 300
     recovery.beat()  # a worker is alive, and it is slow: the photo waits
     pacing.forget_last_look()
     context = browser.new_context(base_url=live_server.url)
