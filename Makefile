@@ -29,7 +29,7 @@ test: install-dev
 	python -m testing.services postgres -m integration
 
 # Live servers of its own, a table on stdout and data/bench/results.json; about
-# 7 minutes. BENCH_ARGS="--sections 16 --runs 20" picks and repeats; "--quick"
+# 15 minutes. BENCH_ARGS="--sections 16 --runs 20" picks and repeats; "--quick"
 # runs every section once on small inputs (CI does).
 bench: install-dev
 	@command -v wrk >/dev/null || { \
