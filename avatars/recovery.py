@@ -19,6 +19,7 @@ from datetime import timedelta
 from django.core.files.storage import storages
 from django.db import close_old_connections, transaction
 from django.utils import timezone
+from huey import Huey
 from huey.contrib.djhuey import HUEY
 
 from avatars import pacing, state
@@ -51,8 +52,9 @@ def is_fresh(timestamp: float | None) -> bool:
     )
 
 
-def any_worker_alive() -> bool:
-    return is_fresh(HUEY.get(ANY_WORKER_KEY, peek=True))
+def any_worker_alive(store: Huey = HUEY) -> bool:
+    """`store`: the queue as another client reaches it (the health check's)."""
+    return is_fresh(store.get(ANY_WORKER_KEY, peek=True))
 
 
 def worker_alive(worker: str) -> bool:

@@ -2,12 +2,11 @@
 
 import logging
 
-from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
-from huey.contrib.djhuey import HUEY
 
 from avatars import recovery
+from config import health
 
 # What failed and why goes here; the answer itself says only "ok" or "error",
 # since it is public and an exception's text can name hosts, ports and users.
@@ -16,8 +15,7 @@ logger = logging.getLogger("config.health")
 
 def database_status() -> str:
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
+        health.database_answers()
     except Exception:
         logger.exception("health check: the database does not answer")
         return "error"
@@ -26,7 +24,7 @@ def database_status() -> str:
 
 def queue_status() -> str:
     try:
-        HUEY.pending_count()
+        health.queue().pending_count()
     except Exception:
         logger.exception("health check: the queue does not answer")
         return "error"
@@ -38,7 +36,7 @@ def worker_status(queue: str) -> str:
     if queue != "ok":
         return "unknown"
     try:
-        alive = recovery.any_worker_alive()
+        alive = recovery.any_worker_alive(health.queue())
     except Exception:
         logger.exception("health check: the worker heartbeat could not be read")
         return "unknown"
@@ -47,7 +45,8 @@ def worker_status(queue: str) -> str:
 
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when the database and the queue answer, else 503.
+    """200 when the database and the queue answer, else 503, in about
+    health.TIMEOUT_SECONDS each at worst.
 
     A missing worker heartbeat is reported but never fails the check: a stopped
     worker must not make a platform restart healthy web processes.

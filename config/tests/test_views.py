@@ -1,7 +1,10 @@
 import json
+import socket
+import threading
 import uuid
 
 import pytest
+from django.db.utils import ConnectionHandler
 
 from config import views
 from config.tests.test_settings import run
@@ -24,17 +27,16 @@ def test_healthz_reports_database_queue_and_worker(client):
 
 
 def test_healthz_says_only_error_and_logs_the_details(client, monkeypatch, caplog):
-    from huey.contrib.djhuey import HUEY
 
-    class BrokenConnection:
-        def cursor(self):
-            raise RuntimeError("database secret detail")
+    def broken_database():
+        raise RuntimeError("database secret detail")
 
-    def broken_queue():
-        raise RuntimeError("queue secret detail")
+    class BrokenQueue:
+        def pending_count(self):
+            raise RuntimeError("queue secret detail")
 
-    monkeypatch.setattr(views, "connection", BrokenConnection())
-    monkeypatch.setattr(HUEY, "pending_count", broken_queue)
+    monkeypatch.setattr(views.health, "database_answers", broken_database)
+    monkeypatch.setattr(views.health, "queue", BrokenQueue)
 
     response = client.get("/healthz")
 
@@ -52,7 +54,7 @@ def test_healthz_says_only_error_and_logs_the_details(client, monkeypatch, caplo
 
 
 def test_healthz_worker_unknown_when_its_heartbeat_cannot_be_read(client, monkeypatch):
-    def unreadable():
+    def unreadable(*store):
         raise RuntimeError("store hiccup")
 
     monkeypatch.setattr(views.recovery, "any_worker_alive", unreadable)
@@ -123,4 +125,64 @@ def test_healthz_queue_down_is_503_without_details(tmp_path):
     }
     for detail in ("127.0.0.1", "6379", ":1", "port"):
         assert detail not in body
+    assert "health check: the queue does not answer" in log
+
+
+# A peer that takes the connection and never says a word: the kernel completes
+# the handshake into the listen backlog, nobody reads. The subprocess's own 60 s
+# limit is the guard against a hang; the answer comes after the check's timeouts.
+
+
+@pytest.fixture
+def silent_port():
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        yield listener.getsockname()[1]
+
+
+def answer_within_a_minute(client) -> tuple[int, dict]:
+    """GET /healthz in a thread, failing the test rather than hanging it."""
+    answers = []
+    thread = threading.Thread(target=lambda: answers.append(client.get("/healthz")))
+    thread.start()
+    thread.join(60)
+    assert answers, "the health check is still waiting after a minute"
+    return answers[0].status_code, answers[0].json()
+
+
+def test_healthz_answers_503_when_the_database_never_answers(
+    client, monkeypatch, silent_port
+):
+    # PostgreSQL at a silent port (the web process started while it answered).
+    silent = ConnectionHandler(
+        {
+            "default": {
+                "ENGINE": "django.db.backends.postgresql",
+                "NAME": "somedb",
+                "USER": "someuser",
+                "HOST": "127.0.0.1",
+                "PORT": str(silent_port),
+            }
+        }
+    )
+    monkeypatch.setattr(views.health, "connections", silent)
+
+    status, body = answer_within_a_minute(client)
+
+    assert status == 503
+    assert body["database"] == "error" and body["queue"] == "ok"
+
+
+def test_healthz_answers_503_when_redis_never_answers(tmp_path, silent_port):
+    status, body, log = healthz_in_fresh_process(
+        tmp_path, REDIS_URL=f"redis://127.0.0.1:{silent_port}/0"
+    )
+
+    assert status == 503
+    assert json.loads(body) == {
+        "database": "ok",
+        "queue": "error",
+        "worker": "unknown",
+    }
     assert "health check: the queue does not answer" in log
