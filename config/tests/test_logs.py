@@ -1,12 +1,19 @@
+import http.client
+import http.cookies
 import io
 import json
 import logging
+import re
 import threading
+import urllib.parse
 
 import pytest
 
+from avatars.tests.test_recovery_with_consumer import wait_until
 from config import logs
-from testing.logs import json_lines
+from config.tests.conftest import running_site
+from testing import image_factory, multipart
+from testing.logs import json_lines, parse
 
 logger = logging.getLogger("avatars.test_logs")
 
@@ -143,3 +150,124 @@ def test_the_settings_formatter_follows_log_format(monkeypatch, log_format):
         assert json.loads(written)["request_id"] == "r1"
     else:
         assert written == "[0.0s] [req=r1] - hello"
+
+
+class Visitor:
+    """A browser's cookies and CSRF token against a live site, redirects
+    followed by hand so that every cookie set on the way is seen."""
+
+    def __init__(self, url: str) -> None:
+        self.host, self.port = urllib.parse.urlsplit(url).netloc.split(":")
+        self.cookies: dict[str, str] = {}
+        self.session_keys: set[str] = set()
+        self.path = "/"  # where the last request ended, after redirects
+
+    def request(self, method: str, path: str, body=b"", content_type=None):
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        if content_type:
+            headers["Content-Type"] = content_type
+        connection = http.client.HTTPConnection(self.host, int(self.port), timeout=30)
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        html = response.read().decode(errors="replace")
+        for header in response.headers.get_all("Set-Cookie") or []:
+            for name, morsel in http.cookies.SimpleCookie(header).items():
+                self.cookies[name] = morsel.value
+                if name == "sessionid" and morsel.value:
+                    self.session_keys.add(morsel.value)
+        connection.close()
+        self.path = path
+        if response.status in (301, 302, 303):
+            location = urllib.parse.urlsplit(response.headers["Location"])
+            return self.request(
+                "GET", location.path + (f"?{location.query}" if location.query else "")
+            )
+        assert response.status == 200, (method, path, response.status, html[:500])
+        return html
+
+    def token(self, html: str) -> str:
+        return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+
+    def submit(self, path: str, fields: list, page: str | None = None) -> str:
+        page = page if page is not None else self.request("GET", path)
+        body, content_type = multipart.encode(
+            [("csrfmiddlewaretoken", self.token(page)), *fields]
+        )
+        return self.request("POST", path, body, content_type)
+
+
+def link_in_mail(inbox, path_start: str) -> str:
+    wait_until(
+        lambda: any(path_start in mail_text(message) for message in inbox.messages)
+    )
+    for message in reversed(inbox.messages):
+        if match := re.search(
+            rf"https?://[^/\s]+({path_start}[^\s\"<>]+)", mail_text(message)
+        ):
+            return match.group(1)
+    raise AssertionError(path_start)
+
+
+def mail_text(message) -> str:
+    parts = message.walk() if message.is_multipart() else [message]
+    return "".join(
+        part.get_payload(decode=True).decode()
+        for part in parts
+        if part.get_content_type() == "text/plain"
+    )
+
+
+def test_no_line_of_a_whole_account_s_life_shows_a_secret(tmp_path):
+    password, new_password = "Leak-Test-Pw-8842", "Leak-Test-New-5519"
+    photo = multipart.File("me.jpg", "image/jpeg", image_factory.jpeg_bytes())
+    with running_site(tmp_path, LOG_FORMAT="json") as site:
+        visitor = Visitor(site.url)
+        visitor.submit(
+            "/register/",
+            [
+                ("username", "rosa"),
+                ("email", "rosa@example.com"),
+                ("password1", password),
+                ("image", photo),
+            ],
+        )
+        confirm = link_in_mail(site.inbox, "/accounts/confirm-email/")
+        visitor.submit(confirm, [])
+        visitor.submit("/accounts/logout/", [])
+        visitor.submit("/accounts/password/reset/", [("email", "rosa@example.com")])
+        reset = link_in_mail(site.inbox, "/accounts/password/reset/key/")
+        set_password = visitor.request("GET", reset)
+        done = visitor.submit(
+            visitor.path,
+            [("password1", new_password), ("password2", new_password)],
+            page=set_password,
+        )
+        assert visitor.path == "/accounts/password/reset/key/done/", done
+        visitor.submit(
+            "/accounts/login/", [("login", "rosa"), ("password", new_password)]
+        )
+        assert "rosa" in visitor.request("GET", "/profile/")
+    web, worker = (
+        (tmp_path / "web.log").read_text(),
+        (tmp_path / "worker.log").read_text(),
+    )
+
+    secrets = {
+        "password": password,
+        "new password": new_password,
+        "confirmation key": confirm.split("/")[-2],
+        "reset key": reset.split("/")[-2].split("-", 1)[1],
+        **{f"session key {i}": key for i, key in enumerate(visitor.session_keys)},
+    }
+    assert len(visitor.session_keys) >= 2  # signed up, then logged in again
+    for name, secret in secrets.items():
+        assert secret not in web, name
+        assert secret not in worker, name
+    # Each line is one JSON object, and the links were logged (scrubbed).
+    access = [line for line in parse(web) if line["logger"] == "gunicorn.access"]
+    paths = {line["path"] for line in access}
+    assert "/accounts/confirm-email/[redacted]/" in paths
+    assert {line["status"] for line in access} <= {200, 302}
+    assert all(line["request_id"] for line in access)
+    assert any(line["user_id"] for line in access)
+    assert parse(worker)

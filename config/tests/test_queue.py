@@ -1,11 +1,15 @@
 import logging
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from huey.contrib.djhuey import HUEY
 
+from avatars.models import Avatar
+from avatars.tests.test_recovery_with_consumer import wait_until
 from config import logs
 from config.queue import CONTEXT_KEY
-from testing.logs import json_lines
+from testing.logs import json_lines, parse
 
 logger = logging.getLogger("avatars.test_queue")
 attempts: list[str] = []
@@ -101,3 +105,30 @@ def test_a_task_queued_outside_any_request_carries_nothing():
     say("from the scheduler")
     [data] = HUEY.storage.enqueued_items()
     assert CONTEXT_KEY not in HUEY.serializer.deserialize(data).kwargs
+
+
+@pytest.mark.integration
+def test_the_worker_s_lines_for_a_photo_carry_the_sign_up_s_request_id(
+    start_consumer, photo_jpeg
+):
+    consumer = start_consumer(LOG_FORMAT="json")
+    form = {
+        "username": "noor",
+        "email": "noor@example.com",
+        "password1": "correct horse battery",
+        "image": SimpleUploadedFile("IMG_1234.JPG", photo_jpeg, "image/jpeg"),
+    }
+    response = Client().post("/register/", form, HTTP_X_REQUEST_ID="signup-e2e")
+    task_id = Avatar.objects.get(user__username="noor").task_id
+
+    wait_until(lambda: "thumbnails written" in consumer.output)
+    lines = parse(consumer.output)
+    photo = [line for line in lines if line["task_id"] == task_id]
+    assert response["X-Request-ID"] == "signup-e2e"
+    assert {line["request_id"] for line in photo} == {"signup-e2e"}
+    messages = [line["message"] for line in photo]
+    assert any(message.endswith("started") for message in messages)
+    [written] = [line for line in photo if "thumbnails written" in line["message"]]
+    assert written["task"] == "avatars.tasks.resize_avatar"
+    for step in ("decode", "resize", "encode", "store"):
+        assert written[f"{step}_seconds"] > 0
