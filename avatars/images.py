@@ -4,6 +4,7 @@ import io
 import math
 import os
 import struct
+import time
 from dataclasses import dataclass
 from typing import IO
 
@@ -166,9 +167,32 @@ def inspect_image(fp: IO[bytes]) -> ImageInfo:
         fp.seek(0)
 
 
-def make_thumbnails(fp: IO[bytes], crop: Crop | None = None) -> dict[int, Thumbnail]:
+STEPS = ("decode", "resize", "encode")
+
+
+class _StepClock:
+    """Adds the time since the last mark to the step named, in `seconds`."""
+
+    def __init__(self, seconds: dict[str, float]) -> None:
+        self.seconds = seconds
+        for step in STEPS:
+            seconds.setdefault(step, 0.0)
+        self.last = time.perf_counter()
+
+    def mark(self, step: str) -> None:
+        now = time.perf_counter()
+        self.seconds[step] += now - self.last
+        self.last = now
+
+
+def make_thumbnails(
+    fp: IO[bytes], crop: Crop | None = None, timings: dict[str, float] | None = None
+) -> dict[int, Thumbnail]:
     """Decode an upload once and return its square, upright sRGB WebP thumbnails,
     by side in pixels (PIXEL_SIZES).
+
+    `timings`, when given, receives the seconds each step took (STEPS): reading
+    the pixels, cutting and resizing (colour conversion included), encoding.
 
     The square is `crop`, in the upright image's pixels, or the centred one; a
     crop that does not fit is taken as no choice. A square smaller than a size
@@ -177,10 +201,11 @@ def make_thumbnails(fp: IO[bytes], crop: Crop | None = None) -> dict[int, Thumbn
     told apart from a damaged file and is reported as one.
     """
     fp.seek(0)
+    clock = _StepClock({} if timings is None else timings)
     try:
         with _open(fp) as im:
             _check_pixels(im)
-            largest = _decode_square(im, crop, PIXEL_SIZES[0])
+            largest = _decode_square(im, crop, PIXEL_SIZES[0], clock)
     except _DECODE_ERRORS as exc:
         raise ImageRejected(_DAMAGED) from exc
     thumbnails = {}
@@ -191,7 +216,9 @@ def make_thumbnails(fp: IO[bytes], crop: Crop | None = None) -> dict[int, Thumbn
         wanted = min(side, largest.width)
         if wanted != im.width:
             im = im.resize((wanted, wanted), Image.Resampling.LANCZOS)
+        clock.mark("resize")
         thumbnails[side] = _encode(im)
+        clock.mark("encode")
     return thumbnails
 
 
@@ -289,7 +316,9 @@ def _stored_box(
     return left, top, left + side, top + side
 
 
-def _decode_square(im: Image.Image, crop: Crop | None, side: int) -> Image.Image:
+def _decode_square(
+    im: Image.Image, crop: Crop | None, side: int, clock: _StepClock
+) -> Image.Image:
     """Decode im's square, upright, in sRGB, shrunk to at most side x side."""
     orientation = _orientation_of(im)
     upright = _upright_size(im.size, orientation)
@@ -304,6 +333,7 @@ def _decode_square(im: Image.Image, crop: Crop | None, side: int) -> Image.Image
         im.draft(None, (math.ceil(im.width * scale), math.ceil(im.height * scale)))
     icc_profile = im.info.get("icc_profile")
     im.load()
+    clock.mark("decode")
     # The draft may have reduced the image: the square shrinks with it.
     ratio = im.width / stored_size[0]
     left, top, _, _ = _stored_box(crop, stored_size, orientation)

@@ -61,6 +61,7 @@ def make_avatar(user_id: int, image_name: str, task_id: str) -> Outcome | None:
         logger.info("%s skipped, the photo was replaced", log)
         return None
     started = time.monotonic()
+    timings: dict[str, float] = {}
     try:
         made = sandbox.make_thumbnails(
             _source(image_name),
@@ -68,6 +69,7 @@ def make_avatar(user_id: int, image_name: str, task_id: str) -> Outcome | None:
             crop=crop if isinstance(crop, images.Crop) else None,
             still_wanted=lambda: is_current(user_id, image_name, task_id),
             on_start=lambda pid: logger.info("%s decoding in child %d", log, pid),
+            timings=timings,
         )
     except images.ImageRejected as exc:
         logger.info("%s photo refused: %s", log, exc)
@@ -87,6 +89,7 @@ def make_avatar(user_id: int, image_name: str, task_id: str) -> Outcome | None:
     if made is None:
         logger.info("%s stopped, the photo was replaced", log)
         return None
+    storing = time.monotonic()
     media = storages["default"]
     stem = storage.new_thumbnail_stem()
     for side, thumbnail in made.items():
@@ -99,13 +102,18 @@ def make_avatar(user_id: int, image_name: str, task_id: str) -> Outcome | None:
             media.delete(name)
         logger.info("%s dropped, the photo was replaced or its account deleted", log)
         return None
+    timings["store"] = time.monotonic() - storing
     largest = made[images.PIXEL_SIZES[0]]
     logger.info(
-        "%s thumbnails written (%dx%d square%s)",
+        "%s thumbnails written (%dx%d square%s; %s)",
         log,
         largest.width,
         largest.height,
         ", chosen" if crop else ", centred",
-        extra={"elapsed": time.monotonic() - started},
+        ", ".join(f"{step} {seconds:.3f} s" for step, seconds in timings.items()),
+        extra={
+            "elapsed": time.monotonic() - started,
+            **{f"{step}_seconds": seconds for step, seconds in timings.items()},
+        },
     )
     return {"image": image_name, "thumbnails": stem}

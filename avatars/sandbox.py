@@ -129,8 +129,9 @@ def make_thumbnails(
     still_wanted: Callable[[], bool] = lambda: True,
     check_every: float = 0.5,
     on_start: Callable[[int], None] = lambda pid: None,
+    timings: dict[str, float] | None = None,
 ) -> dict[int, images.Thumbnail] | None:
-    """images.make_thumbnails(source, crop) in a child with limits.
+    """images.make_thumbnails(source, crop, timings) in a child with limits.
 
     `source` is a file's path (the child opens it) or its bytes. Returns None when
     `still_wanted()` turns false while the child works (asked every `check_every`
@@ -164,7 +165,12 @@ def make_thumbnails(
         else:
             _retire(child)
     if kind == "thumbnails":
-        thumbnails: dict[int, images.Thumbnail] = value
+        # The child measured its steps; the consumer logs them (a child has no
+        # Django, no log context and no handler).
+        thumbnails: dict[int, images.Thumbnail]
+        thumbnails, measured = value
+        if timings is not None:
+            timings.update(measured)
         return thumbnails
     if kind == "rejected":
         raise images.ImageRejected(value)
@@ -216,8 +222,10 @@ def _job(
     source: str | bytes, crop: images.Crop | None, limits: Limits
 ) -> tuple[str, Any]:
     try:
+        timings: dict[str, float] = {}
         with _open(source) as fp:
-            return "thumbnails", images.make_thumbnails(fp, crop)
+            thumbnails = images.make_thumbnails(fp, crop, timings)
+        return "thumbnails", (thumbnails, timings)
     except images.ImageRejected as exc:
         if isinstance(exc.__cause__, MemoryError):
             return "memory", f"over {limits.memory_bytes // 2**20} MB"

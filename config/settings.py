@@ -16,6 +16,8 @@ import django_stubs_ext
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from config import logs
+
 # --- Environment ------------------------------------------------------------
 
 # Lets the code write the generic types the type checker knows (ModelAdmin[Profile]).
@@ -105,6 +107,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every other middleware's log lines carry the request's id.
+    "config.requestid.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -222,11 +226,13 @@ HUEY = {
     # worker line, the one command every way of running the worker uses.
 }
 if REDIS_URL:
-    HUEY.update(huey_class="huey.RedisHuey", url=REDIS_URL)
+    HUEY.update(huey_class="config.queue.RedisHuey", url=REDIS_URL)
 elif using_postgres:
-    HUEY.update(huey_class="huey.PostgresHuey", dsn=DATABASE_URL)
+    HUEY.update(huey_class="config.queue.PostgresHuey", dsn=DATABASE_URL)
 else:
-    HUEY.update(huey_class="huey.SqliteHuey", filename=str(DATA_DIR / "huey.sqlite3"))
+    HUEY.update(
+        huey_class="config.queue.SqliteHuey", filename=str(DATA_DIR / "huey.sqlite3")
+    )
 
 # huey's admin dashboard records task events from web and worker alike: in the
 # shared database when there is one, else in a file beside the others.
@@ -440,18 +446,25 @@ FILE_UPLOAD_HANDLERS = [
 
 # --- Logging -----------------------------------------------------------------
 
+# LOG_FORMAT=json: one JSON object a line (config.logs). Either way each line
+# carries the request id (and the user, the task) and is scrubbed of secrets.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"context": {"()": "config.logs.ContextFilter"}},
     "formatters": {
-        "elapsed": {
-            "()": "logging.Formatter",
-            "fmt": "{asctime} {levelname} {name}:{lineno} [{elapsed:.3f}s] - {message}",
-            "style": "{",
-            "defaults": {"elapsed": 0.0},
+        "site": logs.formatter_config(
+            "{asctime} {levelname} {name}:{lineno} [{elapsed:.3f}s] "
+            "{context}- {message}"
+        )
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "site",
+            "filters": ["context"],
         }
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "elapsed"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "registration": {"level": os.environ.get("LOG_LEVEL", "INFO")},
