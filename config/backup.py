@@ -76,7 +76,7 @@ CHUNK = 1024 * 1024
 # E-mail is sent at most once: a message still queued when the backup was taken
 # may have gone out from the old site since. Dropped at restore; the person can
 # ask again ("Resend", "Forgot password?").
-SEND_ONCE = frozenset({send_email.name})
+SEND_ONCE = frozenset({HUEY._registry.task_to_string(send_email.task_class)})
 
 Manifest = dict[str, Any]
 FileEntry = dict[str, Any]
