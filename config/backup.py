@@ -44,7 +44,7 @@ from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import django
@@ -338,6 +338,8 @@ def verify(src: Path) -> Manifest:
     """Check every file of the backup against its size and checksum."""
     manifest = read_manifest(src)
     for name, expected in manifest["files"].items():
+        if not holds(name):
+            raise BackupError(f"{src / MANIFEST} names {name!r}: not a backup's file.")
         path = src / name
         if not path.is_file():
             raise BackupError(f"{name} is missing from the backup in {src}.")
@@ -347,6 +349,15 @@ def verify(src: Path) -> Manifest:
                 "the manifest's."
             )
     return manifest
+
+
+def holds(name: str) -> bool:
+    """Whether a backup may hold a file of this name: restore copies each one
+    into the data folder, so none may climb out of it."""
+    parts = PurePosixPath(name).parts
+    if name in (DATABASE, QUEUE):
+        return True
+    return len(parts) > 1 and parts[0] in (UPLOADS, MEDIA) and ".." not in parts
 
 
 @dataclass(frozen=True)

@@ -226,7 +226,13 @@ def test_restore_refuses_a_damaged_backup_naming_the_file(backed_up, tmp_path):
 
 @pytest.mark.parametrize(
     "manifest, message",
-    [(None, "did not finish"), ("{", "not JSON"), ('{"format": 9}', "not known")],
+    [
+        (None, "did not finish"),
+        ("{", "not JSON"),
+        ('{"format": 9}', "not known"),
+        ('{"format": 1, "files": {"media/../../x": {}}}', "not a backup's file"),
+        ('{"format": 1, "files": {"/etc/x": {}}}', "not a backup's file"),
+    ],
 )
 def test_verify_refuses_what_is_not_a_finished_backup(tmp_path, manifest, message):
     if manifest is not None:
@@ -436,3 +442,22 @@ def test_a_site_backed_up_mid_traffic_works_again_from_a_fresh_folder(
         assert new.inbox is not None
         wait_until(lambda: len(new.inbox.messages) >= 1)
         assert [message["To"] for message in new.inbox.messages] == ["eve@example.com"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_restore_says_which_migrations_differ_from_the_code(
+    backed_up, tmp_path, monkeypatch, capsys
+):
+    path = backed_up / backup.MANIFEST
+    manifest = json.loads(path.read_text())
+    # Made before avatars 0001 existed, and by a release with a migration unknown here.
+    manifest["migrations"].remove(["avatars", "0001_initial"])
+    manifest["migrations"].append(["avatars", "9999_from_the_future"])
+    path.write_text(json.dumps(manifest))
+    monkeypatch.setattr(backup, "site_paths", lambda: fresh_site(tmp_path / "new"))
+
+    call_command("restore", str(backed_up))
+
+    captured = capsys.readouterr()
+    assert "1 migrations of this code are not applied yet" in captured.out
+    assert "1 migrations this code does not know" in captured.err
