@@ -71,6 +71,24 @@ def worker_alive(worker: str) -> bool:
     return is_fresh(HUEY.get(WORKER_KEY_PREFIX + worker, peek=True))
 
 
+def forget_workers(store: Huey = HUEY) -> int:
+    """Delete every consumer's signs of life from `store`; return how many.
+
+    After a restore (config.backup) they name the processes of the site that
+    was backed up: none of them works for this one, and a photo one of them
+    held must be queued again at the first sweep, not awaited for
+    WORKER_TIMEOUT_SECONDS.
+    """
+    keys = [
+        key
+        for key in store.all_results()
+        if key == ANY_WORKER_KEY or key.startswith(WORKER_KEY_PREFIX)
+    ]
+    for key in keys:
+        store.delete(key)
+    return len(keys)
+
+
 _life_signs_started = threading.Lock()
 
 

@@ -1,14 +1,19 @@
+import http.client
 import os
+import re
 import secrets
 import subprocess
 import sys
-from collections.abc import Iterator
+import urllib.request
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
+from testing import image_factory, multipart
 from testing.mail import Inbox, smtp_server
 from testing.processes import BASE_DIR, Process, Web, Worker, procfile_command
 
@@ -18,6 +23,7 @@ class Site:
     url: str
     data_dir: Path
     inbox: Inbox | None = None
+    worker: Process | None = None
 
 
 def production_env(data_dir: Path, **extra: str) -> dict[str, str]:
@@ -37,8 +43,8 @@ def production_env(data_dir: Path, **extra: str) -> dict[str, str]:
         BIND_HOST="127.0.0.1",
         WEB_CONCURRENCY="1",
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        **extra,
     )
+    env.update(extra)
     return env
 
 
@@ -66,19 +72,50 @@ def _processes(data_dir: Path, env: dict[str, str]) -> Iterator[Site]:
             capture_output=True,
         )
     web = Web("web", env, data_dir / "web.log")
-    processes: list[Process] = [
-        web,
-        Worker("worker", procfile_command("worker"), env, data_dir / "worker.log"),
-    ]
+    worker = Worker("worker", procfile_command("worker"), env, data_dir / "worker.log")
+    processes: list[Process] = [web, worker]
     try:
         web.wait_ready(timeout=30)
-        yield Site(web.url, data_dir)
+        yield Site(web.url, data_dir, worker=worker)
     finally:
         for process in processes:
             process.stop()
         # Shown by pytest when a test here fails.
         for process in processes:
             sys.stderr.write(f"--- {process.name} log ---\n{process.log_text()}")
+
+
+def sign_up(
+    site: Site,
+    username: str,
+    photo_parts: Callable[[bytes], Iterator[bytes]] | None = None,
+) -> http.client.HTTPResponse:
+    """A plain sign-up by a new visitor, over HTTP; the photo may come in pieces.
+    The response carries the new session's cookie."""
+    page = urllib.request.urlopen(f"{site.url}/register/", timeout=60)
+    assert page.status == 200
+    cookie = re.search(r"csrftoken=([^;]+)", page.headers["Set-Cookie"]).group(1)
+    token = re.search(
+        r'name="csrfmiddlewaretoken" value="([^"]+)"', page.read().decode()
+    ).group(1)
+    photo = multipart.File(
+        "IMG_0001.JPG", "image/jpeg", image_factory.jpeg_bytes(size=(800, 600))
+    )
+    body, content_type = multipart.sign_up_form(username, token, photo)
+    address = urlsplit(site.url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=60)
+    connection.putrequest("POST", "/register/")
+    connection.putheader("Content-Type", content_type)
+    connection.putheader("Content-Length", str(len(body)))
+    connection.putheader("Cookie", f"csrftoken={cookie}")
+    connection.putheader("Referer", f"{site.url}/register/")
+    connection.endheaders()
+    for part in photo_parts(body) if photo_parts else [body]:
+        connection.send(part)
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    return response
 
 
 @pytest.fixture(scope="module")

@@ -104,3 +104,37 @@ def test_the_sites_own_javascript_stays_under_50_kb_gzipped():
 
     assert {path.name for path in scripts} == {"photo-picker.js", "site.js"}
     assert total < 50 * 1024
+
+
+def test_backup_unit_runs_the_backup_command_with_retention_in_a_folder_it_may_write():
+    settings = unit("avatars-backup.service")
+    env = dict(
+        line.split("=", 1)
+        for line in (SYSTEMD / "avatars.env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+
+    [command] = settings["Service.ExecStart"]
+    words = shell_line(command).split()
+    assert words[:3] == ["python", "manage.py", "backup"]
+    backups = words[3]
+    assert "--dated" in words and words[words.index("--keep-days") + 1] == (
+        "${BACKUP_KEEP_DAYS:-14}"
+    )
+    assert settings["Service.Type"] == ["oneshot"]
+    assert settings["Service.User"] == ["avatars"]
+    assert settings["Service.WorkingDirectory"] == ["/srv/avatars"]
+    assert settings["Service.EnvironmentFile"] == ["/etc/avatars/avatars.env"]
+    assert settings["Service.ReadWritePaths"] == [f"{env['DATA_DIR']} {backups}"]
+    assert settings["Service.NoNewPrivileges"] == ["yes"]
+
+
+def test_backup_timer_starts_the_backup_nightly_and_catches_up_missed_nights():
+    settings = unit("avatars-backup.timer")
+
+    assert settings["Timer.Unit"] == ["avatars-backup.service"]
+    [calendar] = settings["Timer.OnCalendar"]
+    assert re.fullmatch(r"\*-\*-\* \d\d:\d\d:00", calendar)
+    assert settings["Timer.Persistent"] == ["true"]
+    assert settings["Timer.RandomizedDelaySec"]
+    assert settings["Install.WantedBy"] == ["timers.target"]

@@ -6,18 +6,15 @@ that takes longer than gunicorn's worker timeout must complete, and nothing the
 slow clients sent may stay on disk once they go away.
 """
 
-import http.client
-import re
 import sqlite3
 import time
-import urllib.request
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
 
-from config.tests.conftest import Site, running_site
-from testing import image_factory, multipart
+from config.tests.conftest import Site, running_site, sign_up
+from testing import multipart
 from testing.slow_clients import CSRF_TOKEN, SlowUploads, post_head
 
 SLOW_CLIENTS = 20
@@ -48,34 +45,6 @@ def slow_sign_ups(site: Site, count: int) -> SlowUploads:
         )
         requests.append((head, body))
     return SlowUploads(address.hostname, address.port, requests, burst=3 * 2**20)
-
-
-def sign_up(site: Site, username: str, photo_parts: Iterator[bytes] | None = None):
-    """A plain sign-up by a new visitor; the photo may come in pieces."""
-    page = urllib.request.urlopen(f"{site.url}/register/", timeout=60)
-    assert page.status == 200
-    cookie = re.search(r"csrftoken=([^;]+)", page.headers["Set-Cookie"]).group(1)
-    token = re.search(
-        r'name="csrfmiddlewaretoken" value="([^"]+)"', page.read().decode()
-    ).group(1)
-    photo = multipart.File(
-        "IMG_0001.JPG", "image/jpeg", image_factory.jpeg_bytes(size=(800, 600))
-    )
-    body, content_type = multipart.sign_up_form(username, token, photo)
-    address = urlsplit(site.url)
-    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=60)
-    connection.putrequest("POST", "/register/")
-    connection.putheader("Content-Type", content_type)
-    connection.putheader("Content-Length", str(len(body)))
-    connection.putheader("Cookie", f"csrftoken={cookie}")
-    connection.putheader("Referer", f"{site.url}/register/")
-    connection.endheaders()
-    for part in photo_parts(body) if photo_parts else [body]:
-        connection.send(part)
-    response = connection.getresponse()
-    response.read()
-    connection.close()
-    return response
 
 
 def usernames(site: Site) -> list[str]:
