@@ -233,7 +233,9 @@ def worker_died(avatar: Avatar) -> bool:
         "worker": "",
         "finished_at": timezone.now(),
     }
-    if not update_where(avatar, changes, task_id=avatar.task_id):
+    # Still pending: two sweeps at once fail (and count) the photo once.
+    pending = {"state__in": PENDING_STATES}
+    if not update_where(avatar, changes, task_id=avatar.task_id, **pending):
         return False
     metrics.photo_finished("failed")
     return True
