@@ -5,12 +5,16 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.test import Client
+from django.utils import timezone
 from huey import RedisHuey
 
+from avatars.models import Avatar, State
 from config import health, metrics
+from registration import seeding
 from testing import image_factory
+from testing.plans import costly_queries
 from testing.processes import free_port
 
 TOKEN = "s3cret-scraper-token"
@@ -149,3 +153,24 @@ def test_a_queue_that_is_down_is_reported_not_a_500(monkeypatch, scrape):
     assert not found.has("avatars_consumers_alive")
     assert found.value("avatars_scrape_error", source="database") == 0
     assert found.has("avatars_photos_waiting")
+
+
+@pytest.mark.integration
+@pytest.mark.django_db
+def test_the_scrape_reads_the_line_through_its_index_at_any_size():
+    """On every backend, at a size where the planner prefers indexes: no scan
+    of the members and no sort, whatever their number."""
+    for _ in seeding.seed_members(10_000):
+        pass
+    line = Avatar.objects.order_by("pk")[:20].values_list("pk", flat=True)
+    Avatar.objects.filter(pk__in=list(line)).update(
+        state=State.QUEUED, queued_at=timezone.now()
+    )
+    seeding.analyse()
+
+    read = list(metrics.photo_families(connection))
+
+    waiting = {s.labels["state"]: s.value for s in read[0].samples}
+    assert waiting == {"queued": 20, "processing": 0}
+    costly = costly_queries(lambda: list(metrics.photo_families(connection)))
+    assert not costly, list(costly.values())
