@@ -14,10 +14,13 @@ series are left out, never as a scrape that hangs or fails.
 
 import hmac
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
+from socketserver import ThreadingMixIn
 from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
@@ -198,17 +201,17 @@ class SharedStateCollector(Collector):
 # --- The view ----------------------------------------------------------------------
 
 
-def may_read(request: HttpRequest) -> bool:
+def may_read(authorization: str, remote_addr: str) -> bool:
     """With METRICS_TOKEN, the bearer of it alone (from loopback too: behind a
     local proxy everyone comes from loopback); without, loopback in
     development and nobody in production."""
     token: str = settings.METRICS_TOKEN
     if token:
-        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        scheme, _, given = authorization.partition(" ")
         return scheme.lower() == "bearer" and hmac.compare_digest(
             given.strip().encode(), token.encode()
         )
-    return settings.DEBUG and is_loopback(request.META.get("REMOTE_ADDR", ""))
+    return settings.DEBUG and is_loopback(remote_addr)
 
 
 def exposition() -> bytes:
@@ -223,6 +226,60 @@ def exposition() -> bytes:
 @require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
     """404 for anyone not allowed, as for a page that does not exist."""
-    if not (settings.METRICS_ENABLED and may_read(request)):
+    allowed = may_read(
+        request.headers.get("Authorization", ""), request.META.get("REMOTE_ADDR", "")
+    )
+    if not (settings.METRICS_ENABLED and allowed):
         raise Http404
     return HttpResponse(exposition(), content_type=CONTENT_TYPE_LATEST)
+
+
+# --- The consumer's own endpoint (METRICS_PORT) -------------------------------------
+
+
+def consumer_app(
+    environ: dict[str, Any], start_response: Callable[..., Any]
+) -> list[bytes]:
+    """GET /metrics as the web answers it, under the same rules; 404 for
+    anything else."""
+    if (
+        environ.get("PATH_INFO") == "/metrics"
+        and environ.get("REQUEST_METHOD") == "GET"
+        and may_read(
+            environ.get("HTTP_AUTHORIZATION", ""), environ.get("REMOTE_ADDR", "")
+        )
+    ):
+        body = exposition()
+        start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST)])
+        return [body]
+    start_response("404 Not Found", [("Content-Type", "text/plain")])
+    return [b"Not Found"]
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # a scrape every few seconds is not news
+
+
+class ThreadingServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+_consumer_server_started = threading.Lock()
+
+
+def serve_consumer_metrics(host: str, port: int) -> None:
+    """Serve /metrics from this consumer process, once per process, in a thread
+    of its own: for a consumer on a host of its own, whose counters no web
+    process can read (README, "Metrics")."""
+    if not _consumer_server_started.acquire(blocking=False):
+        return
+    server = make_server(
+        host,
+        port,
+        consumer_app,
+        server_class=ThreadingServer,
+        handler_class=QuietHandler,
+    )
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
+    logger.info("metrics: /metrics served on %s:%d", host, port)

@@ -452,6 +452,8 @@ FILE_UPLOAD_HANDLERS = [
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 # 0 turns off the request metrics and /metrics (the benchmark compares).
 METRICS_ENABLED = env_bool("METRICS_ENABLED", True)
+# A consumer on a host of its own serves its /metrics on this port (same rules).
+METRICS_PORT = int(os.environ.get("METRICS_PORT") or 0)
 
 # --- Logging -----------------------------------------------------------------
 

@@ -1,5 +1,7 @@
 """Reading /metrics as Prometheus does: parsed, never matched line by line."""
 
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 
 from django.test import Client
@@ -46,3 +48,18 @@ def scrape(client: Client, token: str) -> Scrape:
     assert response.status_code == 200, response.status_code
     assert response["Content-Type"].startswith("text/plain")
     return Scrape(response.content.decode())
+
+
+def fetch(url: str, token: str | None = None) -> tuple[int, bytes]:
+    """GET a live server's URL, with the token if given: its status and body;
+    0 while nothing listens there."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            body: bytes = response.read()
+            return response.status, body
+    except urllib.error.HTTPError as error:
+        return error.code, b""
+    except OSError:
+        return 0, b""

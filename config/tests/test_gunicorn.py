@@ -3,7 +3,6 @@ both, and a worker that dies takes none of the counts with it."""
 
 import os
 import signal
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 from avatars.tests.test_recovery_with_consumer import wait_until
 from config import multiproc
 from config.tests.conftest import production_env
-from testing.metrics import Scrape
+from testing.metrics import Scrape, fetch
 from testing.processes import Web
 
 TOKEN = "a-token-for-the-test"
@@ -32,15 +31,10 @@ def web(tmp_path) -> Iterator[Web]:
         process.stop()
 
 
-def get(url: str, token: str | None = None) -> bytes:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    with urllib.request.urlopen(urllib.request.Request(url, headers=headers)) as answer:
-        body: bytes = answer.read()
-        return body
-
-
 def healthz_count(web: Web) -> float:
-    found = Scrape(get(f"{web.url}/metrics", TOKEN).decode())
+    status, body = fetch(f"{web.url}/metrics", TOKEN)
+    assert status == 200
+    found = Scrape(body.decode())
     return found.value("avatars_http_requests_total", view="healthz", status="200")
 
 
@@ -54,7 +48,7 @@ def test_two_web_processes_count_as_one_site(web, tmp_path):
     wait_until(lambda: len(workers(web)) == 2)
     before = healthz_count(web)
     for _ in range(30):
-        get(f"{web.url}/healthz")
+        assert fetch(f"{web.url}/healthz")[0] == 200
     # Whichever worker answers the scrape, it counts the other's requests too.
     assert [healthz_count(web) - before for _ in range(6)] == [30] * 6
 
