@@ -246,10 +246,8 @@ def mark_processing(user_id: int, task_id: str, worker: str) -> datetime | None:
     current = Avatar.objects.filter(
         pk=user_id, task_id=task_id, state__in=PENDING_STATES
     )
-    queued_at, attempts = current.values_list("queued_at", "attempts").first() or (
-        None,
-        None,
-    )
+    first = current.values_list("queued_at", "attempts").first()
+    queued_at, attempts = first if first else (None, None)
     now = timezone.now()
     taken = current.update(
         state=State.PROCESSING,
