@@ -18,10 +18,11 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.files.storage import storages
 from django.core.servers.basehttp import WSGIServer
+from django.test import Client
 from playwright.sync_api import Browser, sync_playwright
 
 from avatars import pacing
-from testing import chromium, image_factory
+from testing import chromium, image_factory, metrics
 from testing.processes import procfile_command
 from testing.storage import stored_names
 
@@ -155,6 +156,13 @@ def gate() -> Iterator[Gate]:
     yield gate
     gate.close()
     path.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def scrape(settings) -> Callable[[], metrics.Scrape]:
+    """Read /metrics as Prometheus would, with a token set for the test."""
+    settings.METRICS_TOKEN = "a-token-for-the-test"
+    return lambda: metrics.scrape(Client(), settings.METRICS_TOKEN)
 
 
 @pytest.fixture

@@ -57,6 +57,23 @@ def any_worker_alive(store: Huey = HUEY) -> bool:
     return is_fresh(store.get(ANY_WORKER_KEY, peek=True))
 
 
+def heartbeats(store: Huey = HUEY, within: float = 3600.0) -> dict[str, float]:
+    """Each consumer's last beat (a Unix time) by its id, for those heard from
+    within `within` seconds: one gone for longer is no longer of interest.
+
+    Read from the whole result store, which holds only the beats, the pacing
+    figures and the outcomes not yet recorded: a few keys per live photo.
+    """
+    since = time.time() - within
+    beats = {}
+    for key, raw in store.all_results().items():
+        if key.startswith(WORKER_KEY_PREFIX):
+            beat = store.serializer.deserialize(raw)
+            if beat >= since:
+                beats[key.removeprefix(WORKER_KEY_PREFIX)] = float(beat)
+    return beats
+
+
 def worker_alive(worker: str) -> bool:
     host, _, pid = worker.rpartition(":")
     if host == socket.gethostname() and pid.isdigit():

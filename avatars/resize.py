@@ -7,7 +7,7 @@ import time
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 
-from avatars import images, sandbox, state, storage
+from avatars import images, metrics, sandbox, state, storage
 from avatars.conf import conf
 from avatars.state import Outcome, is_current
 
@@ -23,6 +23,8 @@ LIMIT_MESSAGES = {
     ),
     "crash": ("This photo could not be processed. Try again, or upload another one."),
 }
+# The photo's own doing, as a rejected file is; a crash may be the decoder's.
+REFUSING_LIMITS = {"time", "memory"}
 
 
 def limits() -> sandbox.Limits:
@@ -73,10 +75,14 @@ def make_avatar(user_id: int, image_name: str, task_id: str) -> Outcome | None:
         )
     except images.ImageRejected as exc:
         logger.info("%s photo refused: %s", log, exc)
-        return {"image": image_name, "error": exc.message}
+        return {"image": image_name, "error": exc.message, "refused": "yes"}
     except sandbox.LimitExceeded as exc:
         logger.warning("%s photo stopped: %s", log, exc)
-        return {"image": image_name, "error": LIMIT_MESSAGES[exc.kind]}
+        metrics.SANDBOX_KILLS.labels(exc.kind).inc()
+        outcome = {"image": image_name, "error": LIMIT_MESSAGES[exc.kind]}
+        if exc.kind in REFUSING_LIMITS:
+            outcome["refused"] = "yes"
+        return outcome
     except FileNotFoundError:
         if not is_current(user_id, image_name, task_id):
             logger.info("%s dropped, the photo was replaced", log)

@@ -22,6 +22,7 @@ from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 from huey.exceptions import TaskException
 
+from avatars import metrics
 from avatars.cleanup import delete_files_on_commit
 from avatars.conf import conf
 from avatars.images import Crop
@@ -232,7 +233,12 @@ def worker_died(avatar: Avatar) -> bool:
         "worker": "",
         "finished_at": timezone.now(),
     }
-    return update_where(avatar, changes, task_id=avatar.task_id)
+    # Still pending: two sweeps at once fail (and count) the photo once.
+    pending = {"state__in": PENDING_STATES}
+    if not update_where(avatar, changes, task_id=avatar.task_id, **pending):
+        return False
+    metrics.photo_finished("failed")
+    return True
 
 
 def mark_processing(user_id: int, task_id: str, worker: str) -> datetime | None:
@@ -240,13 +246,19 @@ def mark_processing(user_id: int, task_id: str, worker: str) -> datetime | None:
     current = Avatar.objects.filter(
         pk=user_id, task_id=task_id, state__in=PENDING_STATES
     )
-    queued_at = current.values_list("queued_at", flat=True).first()
-    current.update(
+    first = current.values_list("queued_at", "attempts").first()
+    queued_at, attempts = first if first else (None, None)
+    now = timezone.now()
+    taken = current.update(
         state=State.PROCESSING,
-        started_at=timezone.now(),
+        started_at=now,
         worker=worker,
         attempts=F("attempts") + 1,
     )
+    # A retry's queued_at is its first attempt's: only the first pickup says
+    # how long the line was.
+    if taken and queued_at is not None and attempts == 0:
+        metrics.PICKUP_SECONDS.observe((now - queued_at).total_seconds())
     return queued_at
 
 
@@ -298,8 +310,10 @@ def record_outcome(avatar: Avatar, task_id: str, outcome: Outcome) -> bool:
     thumbnails it made are removed: the newer photo always wins.
     """
     changes: dict[str, Any]
+    finished: metrics.Finished = "ready"
     if "error" in outcome:
         changes = {"state": State.FAILED, "error": outcome["error"]}
+        finished = "refused" if outcome.get("refused") else "failed"
     else:
         # The original (with whatever metadata it carries) is kept only until
         # its thumbnails are recorded; a failed one stays for another attempt.
@@ -315,6 +329,7 @@ def record_outcome(avatar: Avatar, task_id: str, outcome: Outcome) -> bool:
         return False
     if changes["state"] == State.READY:
         delete_files_on_commit(originals=[outcome["image"]])
+    metrics.photo_finished(finished)
     queued_at = avatar.queued_at
     logger.info(
         "task %s user %s: recorded as %s",

@@ -12,7 +12,7 @@ from huey.api import Task
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task, on_startup, signal
 from huey.signals import SIGNAL_EXECUTING, SIGNAL_INTERRUPTED, SIGNAL_RETRYING
 
-from avatars import pacing, recovery, resize, sandbox, state
+from avatars import metrics, pacing, recovery, resize, sandbox, state
 from avatars.conf import conf
 
 logger = logging.getLogger(__name__)
@@ -32,7 +32,9 @@ def resize_avatar(
     try:
         return resize.make_avatar(user_id, image_name, task.id)
     finally:
-        pacing.record_resize(time.monotonic() - started)
+        elapsed = time.monotonic() - started
+        pacing.record_resize(elapsed)
+        metrics.RESIZE_SECONDS.observe(elapsed)
 
 
 def send(task: Task) -> None:

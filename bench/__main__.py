@@ -8,7 +8,9 @@ pages (the directory, a public page and the profile, with 1,000 members),
 w 1,000 browsers waiting on a stopped worker (sign-up and profile beside them),
 b what one member costs in bytes after 10,000 sign-ups and the housekeeping,
 g the people pages as the membership grows (1,000 to 1,000,000 members, on
-SQLite and PostgreSQL; no servers, the test client in a process of its own).
+SQLite and PostgreSQL; no servers, the test client in a process of its own),
+m what the metrics cost (the status fragment with and without them, the
+middleware per request, one /metrics scrape).
 
 --quick runs every section once on small inputs (100 members), through the same
 code: CI runs it so that the benchmark cannot break unnoticed.
@@ -48,7 +50,7 @@ from testing import chromium
 from testing.mail import smtp_server
 from testing.processes import BASE_DIR, Worker, procfile_command
 
-SECTIONS = "123456789wbg"
+SECTIONS = "123456789wbgm"
 DEFAULT_SETTINGS = "bench.settings"
 STARTED = time.monotonic()
 
@@ -73,7 +75,7 @@ def source_version() -> str:
 
 def missing_tools(sections: str) -> list[str]:
     missing = []
-    if set("689") & set(sections) and not shutil.which("wrk"):
+    if set("689m") & set(sections) and not shutil.which("wrk"):
         missing.append("wrk (Debian: apt-get install wrk)")
     if "3" in sections and not chromium.path():
         missing.append("Chromium (Debian: apt-get install chromium, or CHROMIUM_PATH)")
@@ -160,6 +162,9 @@ def run(report: Report, photos: dict[Photo, Path], args: argparse.Namespace) -> 
         slow,
         waiting,
     )
+    from bench import (
+        metrics as bench_metrics,
+    )
 
     sections, runs = args.sections, args.runs
     if "4" in sections:
@@ -217,6 +222,14 @@ def run(report: Report, photos: dict[Photo, Path], args: argparse.Namespace) -> 
             naive_settings = {"DJANGO_SETTINGS_MODULE": "bench.naive_settings"}
             naive = Web("naive", {**ours_env, **naive_settings}, work / "naive.log")
             processes.append(naive)
+        bare = None
+        if "m" in sections:
+            bare = Web(
+                "ours-without-metrics",
+                {**ours_env, **bench_settings, "METRICS_ENABLED": "0"},
+                work / "bare.log",
+            )
+            processes.append(bare)
         for process in processes:
             process.wait_ready()
         site.setup(ours_env, args.settings)
@@ -261,6 +274,10 @@ def run(report: Report, photos: dict[Photo, Path], args: argparse.Namespace) -> 
             progress("6: the status fragment under load…")
             assert naive is not None  # started above when section 6 runs
             poll.fragment_throughput(report, ours, naive, runs, work)
+        if "m" in sections:
+            progress("m: what the metrics cost…")
+            assert bare is not None  # started above when section m runs
+            bench_metrics.metrics_cost(report, ours, bare, runs, args.quick, work)
         if "8" in sections:
             progress("8: slow clients, ours and gunicorn's sync workers…")
             slow_env = {**bench_settings, "WEB_CONCURRENCY": "2"}

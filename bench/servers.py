@@ -73,7 +73,12 @@ SITE_VARIABLES = (
     "DATABASE_URL",
     "REDIS_URL",
     "DATA_DIR",
+    "METRICS_",
+    "PROMETHEUS_MULTIPROC_DIR",
 )
+
+
+METRICS_TOKEN = "bench-metrics-token"
 
 
 def base_env(data_dir: Path, secret_key: str, mail_port: int) -> dict[str, str]:
@@ -98,6 +103,8 @@ def base_env(data_dir: Path, secret_key: str, mail_port: int) -> dict[str, str]:
         BIND_HOST="127.0.0.1",
         PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         PYTHONUNBUFFERED="1",
+        # Section m scrapes /metrics (bench.metrics).
+        METRICS_TOKEN=METRICS_TOKEN,
     )
     return env
 

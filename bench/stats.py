@@ -16,6 +16,7 @@ COMPARE: dict[str, Callable[[float, float], bool]] = {
 FORMATS = {
     "s": "{:.3f} s",
     "ms": "{:.1f} ms",
+    "µs": "{:.1f} µs",
     "MB": "{:.1f} MB",
     "B": "{:,.0f} B",
     "req/s": "{:,.0f} req/s",

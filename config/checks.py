@@ -56,3 +56,29 @@ def check_redis_url(
             id="config.W001",
         )
     ]
+
+
+# A token from `secrets.token_urlsafe(32)` has 43 characters.
+SHORTEST_METRICS_TOKEN = 32
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_metrics_token(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """Warn about a /metrics token short enough to guess: whoever holds it reads
+    the site's traffic and queue."""
+    token = getattr(settings, "METRICS_TOKEN", "")
+    if not token or len(token) >= SHORTEST_METRICS_TOKEN:
+        return []
+    return [
+        checks.Warning(
+            f"METRICS_TOKEN has {len(token)} characters; /metrics is then "
+            "guessable by anyone who can reach the site.",
+            hint=(
+                f"Use at least {SHORTEST_METRICS_TOKEN} random characters: "
+                "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            ),
+            id="config.W002",
+        )
+    ]

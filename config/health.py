@@ -8,11 +8,14 @@ TIMEOUT_SECONDS, whether the peer refuses, never answers a connection, or goes
 silent on an established one.
 """
 
+import contextlib
 import copy
+from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from huey import Huey, PostgresHuey, RedisHuey
 from huey.contrib.djhuey import HUEY
 
@@ -33,8 +36,10 @@ def postgres_timeouts() -> dict[str, Any]:
     }
 
 
-def database_answers() -> None:
-    """SELECT 1 on a new connection; raises whatever the driver raises."""
+@contextlib.contextmanager
+def bounded_database() -> Iterator[BaseDatabaseWrapper]:
+    """A new connection to the site's database, with the timeouts above;
+    closed on the way out."""
     database = connections.create_connection(DEFAULT_DB_ALIAS)
     settings = copy.deepcopy(database.settings_dict)
     if database.vendor == "postgresql":
@@ -43,10 +48,15 @@ def database_answers() -> None:
         settings["OPTIONS"]["timeout"] = TIMEOUT_SECONDS  # a lock's wait
     database.settings_dict = settings
     try:
-        with database.cursor() as cursor:
-            cursor.execute("SELECT 1")
+        yield database
     finally:
         database.close()
+
+
+def database_answers() -> None:
+    """SELECT 1 on a new connection; raises whatever the driver raises."""
+    with bounded_database() as database, database.cursor() as cursor:
+        cursor.execute("SELECT 1")
 
 
 @cache

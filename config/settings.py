@@ -16,7 +16,7 @@ import django_stubs_ext
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from config import logs
+from config import logs, multiproc
 
 # --- Environment ------------------------------------------------------------
 
@@ -43,6 +43,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DEBUG = env_bool("DJANGO_DEBUG", True)
 DATA_DIR = Path(os.environ.get("DATA_DIR") or BASE_DIR / "data").resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
+# Before anything imports prometheus_client, which reads it once (config.multiproc).
+METRICS_DIR = multiproc.configure()
 DATABASE_URL = os.environ.get("DATABASE_URL")
 REDIS_URL = os.environ.get("REDIS_URL")
 AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME")
@@ -68,8 +70,8 @@ if not DEBUG:
     # Platforms terminate TLS in front of the app and say so in this header.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
-    # Platform health checks come over plain HTTP from inside.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    # Platform health checks and Prometheus come over plain HTTP from inside.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000"))
@@ -109,6 +111,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: every other middleware's log lines carry the request's id.
     "config.requestid.RequestIdMiddleware",
+    # Next, so that its time and status cover every other layer.
+    "config.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -443,6 +447,17 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "avatars.uploads.SpooledUploadHandler",
 ]
+
+# --- Metrics -----------------------------------------------------------------
+
+# /metrics (config.metrics): with a token, only requests that carry it
+# (Authorization: Bearer <token>); without one, loopback in development and
+# nobody in production. Everyone else gets a 404.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# 0 turns off the request metrics and /metrics (the benchmark compares).
+METRICS_ENABLED = env_bool("METRICS_ENABLED", True)
+# A consumer on a host of its own serves its /metrics on this port (same rules).
+METRICS_PORT = int(os.environ.get("METRICS_PORT") or 0)
 
 # --- Logging -----------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 from avatars import tasks
 from avatars.state import Outcome
 from config.cache import FileCache
+from registration.metrics import EMAILS
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +57,12 @@ def send_email(message: Email) -> None:
     )
     for content, mimetype in message["alternatives"]:
         email.attach_alternative(content, mimetype)
-    email.send()
+    try:
+        email.send()
+    except Exception:
+        EMAILS.labels("failed").inc()
+        raise
+    EMAILS.labels("sent").inc()
     logger.info("e-mail %r sent", message["subject"])
 
 
@@ -67,6 +73,7 @@ def queue_email(message: Email) -> None:
     try:
         send_email(message)
     except Exception:
+        EMAILS.labels("unqueued").inc()
         logger.exception(
             "e-mail %r to %s could not be queued", message["subject"], message["to"]
         )

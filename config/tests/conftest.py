@@ -31,7 +31,9 @@ def production_env(data_dir: Path, **extra: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "AWS_", "DATABASE_URL", "REDIS_URL"))
+        if not key.startswith(
+            ("DJANGO_", "AWS_", "DATABASE_URL", "REDIS_URL", "PROMETHEUS_MULTIPROC_DIR")
+        )
     }
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings",

@@ -1,4 +1,5 @@
-"""The site's own system checks: a Redis queue that others could write to."""
+"""The site's own system checks: a Redis queue that others could write to, a
+metrics token short enough to guess."""
 
 import socket
 import subprocess
@@ -7,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core import checks
 
-from config.checks import check_redis_url, is_loopback
+from config.checks import check_metrics_token, check_redis_url, is_loopback
 from config.tests.test_settings import PRODUCTION, run
 
 
@@ -114,3 +115,13 @@ def test_the_check_runs_only_with_deploy():
     registered = checks.registry.registry
     assert check_redis_url in registered.get_checks(include_deployment_checks=True)
     assert check_redis_url not in registered.get_checks(include_deployment_checks=False)
+
+
+@pytest.mark.parametrize(
+    ("token", "warned"),
+    [("", False), ("short", True), ("x" * 31, True), ("x" * 32, False)],
+)
+def test_a_short_metrics_token_is_warned_about(settings, token, warned):
+    settings.METRICS_TOKEN = token
+    messages = check_metrics_token()
+    assert [message.id for message in messages] == (["config.W002"] if warned else [])

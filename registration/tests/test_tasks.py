@@ -164,3 +164,28 @@ def test_housekeeping_runs_once_a_day_at_four_forty_one():
         datetime(2025, 3, 1, 4, 41),
         datetime(2025, 3, 2, 4, 41),
     ]
+
+
+# --- E-mail metrics ----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_sent_and_failed_e_mails_are_counted(monkeypatch, scrape):
+    before = scrape()
+    tasks.send_email.call_local(MESSAGE)
+
+    def server_down(self, fail_silently=False):
+        raise ConnectionRefusedError("no mail server")
+
+    monkeypatch.setattr(tasks.EmailMultiAlternatives, "send", server_down)
+    with pytest.raises(ConnectionRefusedError):  # huey retries it
+        tasks.send_email.call_local(MESSAGE)
+    monkeypatch.setattr(tasks, "send_email", server_down)
+    tasks.queue_email(MESSAGE)
+
+    after = scrape()
+    emails = "avatars_emails_total"
+    assert {
+        result: after.value(emails, result=result) - before.value(emails, result=result)
+        for result in ("sent", "failed", "unqueued")
+    } == {"sent": 1, "failed": 1, "unqueued": 1}
