@@ -15,8 +15,9 @@ A backup holds the site's data, the things nobody could make again:
 and leaves out what the site makes again or what is nobody's data: the file
 caches (cache/: attempt counters; sessions/: sessions cached in front of the
 database), tmp/ (uploads being received), static/ (collectstatic's output),
-huey-stats.sqlite3 (the dashboard's task events, pruned after 48 h anyway) and
-the storage's temporary files (".tmp-*": a file being written, not yet linked).
+huey-stats.sqlite3 (the dashboard's task events, pruned after 48 h anyway),
+metrics/ (this host's counters: Prometheus keeps their history) and the
+storage's temporary files (".tmp-*": a file being written, not yet linked).
 
 Consistency between the database and the files: the database is copied first,
 in one read transaction (SQLite's online backup), then the queue, then the
