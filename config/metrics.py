@@ -54,6 +54,8 @@ logger = logging.getLogger(__name__)
 # the URL was resolved (redirects to HTTPS, uploads refused by size): one label
 # for all, so strangers cannot add series.
 UNMATCHED = "unmatched"
+# Static files are answered by whitenoise before any URL is resolved.
+STATIC = "static"
 METHODS = {"GET", "HEAD", "POST"}
 
 REQUESTS = Counter(
@@ -74,13 +76,19 @@ class RequestMetricsMiddleware:
         if not settings.METRICS_ENABLED:
             raise MiddlewareNotUsed
         self.get_response = get_response
+        self.static_prefix = settings.STATIC_URL or "/static/"
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
         response = self.get_response(request)
         elapsed = time.perf_counter() - started
         match = request.resolver_match
-        view = match.view_name if match else UNMATCHED
+        if match:
+            view = match.view_name
+        elif request.path.startswith(self.static_prefix):
+            view = STATIC
+        else:
+            view = UNMATCHED
         method = request.method if request.method in METHODS else "other"
         REQUESTS.labels(view, method, str(response.status_code)).inc()
         REQUEST_SECONDS.labels(view).observe(elapsed)

@@ -88,6 +88,7 @@ def test_requests_are_counted_by_view_and_status_and_timed(scrape):
     client.get("/healthz")
     client.get("/healthz")
     client.get("/wp-login.php")
+    client.get("/static/site.js")
     after = scrape()
 
     def moved(name: str, **labels: str) -> float:
@@ -96,6 +97,8 @@ def test_requests_are_counted_by_view_and_status_and_timed(scrape):
     requests = "avatars_http_requests_total"
     assert moved(requests, view="healthz", method="GET", status="200") == 2
     assert moved(requests, view=metrics.UNMATCHED, status="404") == 1
+    # whitenoise answers before any URL is resolved: static files have a label.
+    assert moved(requests, view=metrics.STATIC, method="GET") == 1
     # A scanner's paths never become labels.
     assert not any("wp-login" in str(s.labels) for s in after.samples)
     latency = "avatars_http_request_duration_seconds"
