@@ -3,39 +3,25 @@ page shows, sign in with its codes or a recovery code, trust a browser, remove
 the factor; the e-mail each change sends, and the admin's requirement."""
 
 import base64
-import hashlib
-import hmac
 import re
-import struct
-from types import SimpleNamespace
 
 import pytest
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal import auth as totp_auth
 from django.core import mail
 from django.test import Client
 
 from registration.models import User
 from testing.client import post, signup
 from testing.mail import deliver
+from testing.totp import code as totp
+from testing.totp import hold_clock
 
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct horse battery"
 KEY = re.compile(r'id="totp-key">([A-Z2-7]+)<')
 CODES = re.compile(r"<li><code>(\d+)</code></li>")
-# The start of a 30-second step: codes computed for it stay valid all test long.
-NOW = 1_760_000_010.0
-
-
-def totp(key: str, at: float = NOW) -> str:
-    """RFC 6238 with an authenticator app's defaults (SHA-1, 30 s, 6 digits)."""
-    counter = struct.pack(">Q", int(at // 30))
-    digest = hmac.new(base64.b32decode(key), counter, hashlib.sha1).digest()
-    offset = digest[-1] & 0x0F
-    value = int.from_bytes(digest[offset : offset + 4], "big") & 0x7FFFFFFF
-    return f"{value % 1_000_000:06d}"
 
 
 def test_the_code_function_agrees_with_the_rfc():
@@ -46,8 +32,7 @@ def test_the_code_function_agrees_with_the_rfc():
 
 @pytest.fixture(autouse=True)
 def clock(monkeypatch) -> None:
-    """allauth's TOTP checks read this time, as the phone's app would."""
-    monkeypatch.setattr(totp_auth, "time", SimpleNamespace(time=lambda: NOW))
+    hold_clock(monkeypatch)
 
 
 @pytest.fixture
