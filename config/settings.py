@@ -8,6 +8,7 @@ to shared services. The README lists every variable.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -88,7 +89,8 @@ INSTALLED_APPS = [
     "config",
     "registration",
     "avatars",
-    "django.contrib.admin",
+    # The admin site that asks staff for a second factor (config.admin).
+    "config.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -98,6 +100,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "allauth.usersessions",
     "django_htmx",
     "csp",
@@ -405,6 +408,23 @@ if not env_bool("DJANGO_RATE_LIMITS", True):
 # Set behind a proxy that appends the client's address to X-Forwarded-For.
 if env_bool("DJANGO_TRUST_X_FORWARDED_FOR", False):
     ALLAUTH_TRUSTED_PROXY_COUNT = 1
+
+# --- Two-factor sign-in --------------------------------------------------------
+
+# allauth.mfa: an authenticator app (TOTP) and recovery codes, at /accounts/2fa/.
+# Security keys and passkeys come next: adding "webauthn" here turns on their
+# pages (allauth's WebAuthn scripts load from base.html's extra_body block).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_ADAPTER = "registration.mfa.MFAAdapter"
+# The name the authenticator app shows beside the address.
+MFA_TOTP_ISSUER = "Avatars"
+# "Trust this browser": no code asked on it for this long; a changed password or
+# factor ends it (the signed cookie holds a fingerprint of both). 0 turns it off.
+MFA_TRUST_DAYS = int(os.environ.get("MFA_TRUST_DAYS") or 14)
+MFA_TRUST_ENABLED = MFA_TRUST_DAYS > 0
+MFA_TRUST_COOKIE_AGE = timedelta(days=MFA_TRUST_DAYS)
+# A staff user without a second factor is sent to set one up before the admin.
+ADMIN_REQUIRE_MFA = env_bool("DJANGO_ADMIN_REQUIRE_MFA", not DEBUG)
 
 # --- E-mail ------------------------------------------------------------------
 

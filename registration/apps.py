@@ -7,4 +7,4 @@ class RegistrationConfig(AppConfig):
 
     def ready(self) -> None:
         # The web process enqueues e-mail, so it must know the tasks as the worker does.
-        from registration import signals, tasks  # noqa: F401
+        from registration import mfa, signals, tasks  # noqa: F401

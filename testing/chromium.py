@@ -3,7 +3,7 @@
 import os
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the benchmark's tool check runs without importing Playwright
     from playwright.sync_api import Browser, Page, Playwright
@@ -38,3 +38,22 @@ def fill_sign_up_form(page: "Page", username: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Email address").fill(f"{username}@example.com")
     page.get_by_label("Password").fill("correct horse battery")
+
+
+def record_csp_violations(page: "Page") -> list[str]:
+    """The Content-Security-Policy violations the page reports from now on, as
+    a list that grows while the page is used."""
+    violations: list[str] = []
+    page.add_init_script(
+        "document.addEventListener('securitypolicyviolation', e =>"
+        " console.error('CSP violation: ' + e.violatedDirective + ' ' +"
+        " e.blockedURI))"
+    )
+
+    def record(message: Any) -> None:
+        text = message.text.lower()
+        if "csp violation" in text or "content security policy" in text:
+            violations.append(message.text)
+
+    page.on("console", record)
+    return violations

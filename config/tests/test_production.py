@@ -7,7 +7,7 @@ Content-Security-Policy violation it reports fails the test.
 import pytest
 from playwright.sync_api import expect
 
-from testing import image_factory
+from testing import chromium, image_factory
 
 pytestmark = pytest.mark.browser
 
@@ -16,19 +16,7 @@ pytestmark = pytest.mark.browser
 def page(browser, production_site):
     context = browser.new_context(base_url=production_site.url)
     page = context.new_page()
-    page.violations = []
-    page.add_init_script(
-        "document.addEventListener('securitypolicyviolation', e =>"
-        " console.error('CSP violation: ' + e.violatedDirective + ' ' +"
-        " e.blockedURI))"
-    )
-
-    def record_violation(message) -> None:
-        text = message.text.lower()
-        if "csp violation" in text or "content security policy" in text:
-            page.violations.append(message.text)
-
-    page.on("console", record_violation)
+    page.violations = chromium.record_csp_violations(page)
     yield page
     context.close()
 

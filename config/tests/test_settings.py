@@ -54,7 +54,8 @@ def describe(tmp_path: Path, **env: str) -> dict:
         "'media': type(storages['default']).__name__,"
         "'uploads_acl': getattr(storages['uploads'], 'default_acl', None),"
         "'media_acl': getattr(storages['default'], 'default_acl', None),"
-        "'rate_limits': bool(settings.ACCOUNT_RATE_LIMITS)}))"
+        "'rate_limits': bool(settings.ACCOUNT_RATE_LIMITS),"
+        "'admin_require_mfa': settings.ADMIN_REQUIRE_MFA}))"
     )
     result = run(["-c", code], tmp_path, **env)
     assert result.returncode == 0, result.stderr
@@ -96,11 +97,20 @@ def test_defaults_are_sqlite_everywhere_and_local_disk(tmp_path):
         "uploads_acl": None,
         "media_acl": None,
         "rate_limits": True,
+        "admin_require_mfa": False,
     }
 
 
 def test_attempt_limits_can_be_turned_off_for_load_tests(tmp_path):
     assert describe(tmp_path, DJANGO_RATE_LIMITS="0")["rate_limits"] is False
+
+
+def test_production_admin_requires_two_factor_unless_told_not_to(tmp_path):
+    assert describe(tmp_path, **PRODUCTION)["admin_require_mfa"] is True
+    off = describe(tmp_path, **PRODUCTION, DJANGO_ADMIN_REQUIRE_MFA="0")
+    assert off["admin_require_mfa"] is False
+    on = describe(tmp_path, DJANGO_ADMIN_REQUIRE_MFA="1")
+    assert on["admin_require_mfa"] is True
 
 
 @pytest.fixture(scope="module")
