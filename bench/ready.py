@@ -19,7 +19,11 @@ from testing.processes import Worker
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext
 
-WRITTEN = re.compile(r"\[([0-9.]+)s\] - task \S+ user \d+: thumbnails written")
+# "… [0.104s] [req=… user=…] - task … user 1: thumbnails written (…)": the
+# request's context, when there is one, sits between the time and the message.
+WRITTEN = re.compile(
+    r"\[([0-9.]+)s\] (?:\[[^\]]*\] )?- task \S+ user \d+: thumbnails written"
+)
 
 THUMBNAIL = "#avatar img.avatar-img--photo"
 # Moments taken inside the page, on the page's own clock (epoch milliseconds,
