@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from allauth.account.models import EmailAddress
+from allauth.account.utils import user_pk_to_url_str
 from allauth.mfa.models import Authenticator
 from playwright.sync_api import Page, expect
 
@@ -124,7 +125,9 @@ def test_a_second_factor_key_confirms_a_password_sign_in_but_never_signs_in_alon
         },
     )
     credential["isResidentCredential"] = True
-    credential["userHandle"] = base64.b64encode(str(mira.pk).encode()).decode()
+    # The user handle allauth gave the key when it was made.
+    handle = user_pk_to_url_str(mira).encode()
+    credential["userHandle"] = base64.b64encode(handle).decode()
     cdp.send(
         "WebAuthn.addCredential",
         {"authenticatorId": authenticator_id, "credential": credential},
