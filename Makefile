@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 .PHONY: run web worker test bench lint migrate static install install-dev clean
 
 run: install migrate static
-	@echo "Starting web and worker: http://127.0.0.1:$(PORT)/  (Ctrl-C stops both)"
+	@echo "Starting web and worker: http://localhost:$(PORT)/  (Ctrl-C stops both)"
 	BIND_HOST=127.0.0.1 honcho start -f Procfile -p $(PORT) web worker
 
 web: install migrate static

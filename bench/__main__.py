@@ -10,7 +10,8 @@ b what one member costs in bytes after 10,000 sign-ups and the housekeeping,
 g the people pages as the membership grows (1,000 to 1,000,000 members, on
 SQLite and PostgreSQL; no servers, the test client in a process of its own),
 m what the metrics cost (the status fragment with and without them, the
-middleware per request, one /metrics scrape).
+middleware per request, one /metrics scrape), k a sign-in with the password
+against one with a passkey.
 
 --quick runs every section once on small inputs (100 members), through the same
 code: CI runs it so that the benchmark cannot break unnoticed.
@@ -50,7 +51,7 @@ from testing import chromium
 from testing.mail import smtp_server
 from testing.processes import BASE_DIR, Worker, procfile_command
 
-SECTIONS = "123456789wbgm"
+SECTIONS = "123456789wbgmk"
 DEFAULT_SETTINGS = "bench.settings"
 STARTED = time.monotonic()
 
@@ -154,6 +155,7 @@ def main() -> int:
 def run(report: Report, photos: dict[Photo, Path], args: argparse.Namespace) -> None:
     from bench import (
         footprint,
+        passkeys,
         people,
         poll,
         ready,
@@ -278,6 +280,9 @@ def run(report: Report, photos: dict[Photo, Path], args: argparse.Namespace) -> 
             progress("m: what the metrics cost…")
             assert bare is not None  # started above when section m runs
             bench_metrics.metrics_cost(report, ours, bare, runs, args.quick, work)
+        if "k" in sections:
+            progress("k: sign-in with the password and with a passkey…")
+            passkeys.sign_ins(report, ours, runs)
         if "8" in sections:
             progress("8: slow clients, ours and gunicorn's sync workers…")
             slow_env = {**bench_settings, "WEB_CONCURRENCY": "2"}

@@ -45,6 +45,8 @@ class Visitor:
         self.port = port
         self.address = new_address()
         self.cookies: dict[str, str] = {}
+        # The Host header's name, when not the address connected to.
+        self.host: str | None = None
 
     def request(
         self,
@@ -54,6 +56,8 @@ class Visitor:
         headers: dict[str, str] | None = None,
     ) -> Response:
         headers = {"X-Forwarded-For": self.address, **(headers or {})}
+        if self.host:
+            headers.setdefault("Host", f"{self.host}:{self.port}")
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         started = time.perf_counter()

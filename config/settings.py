@@ -146,6 +146,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "config.csp.csp_nonce",
+                "registration.passkeys.passkey_context",
             ],
             # Django 6.0 ships partials in core; as builtins the templates need no
             # {% load %}, so the upgrade only touches this line.
@@ -411,11 +412,18 @@ if env_bool("DJANGO_TRUST_X_FORWARDED_FOR", False):
 
 # --- Two-factor sign-in --------------------------------------------------------
 
-# allauth.mfa: an authenticator app (TOTP) and recovery codes, at /accounts/2fa/.
-# Security keys and passkeys come next: adding "webauthn" here turns on their
-# pages (allauth's WebAuthn scripts load from base.html's extra_body block).
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# allauth.mfa: an authenticator app (TOTP), security keys and passkeys
+# (WebAuthn) and recovery codes, at /accounts/2fa/.
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_ADAPTER = "registration.mfa.MFAAdapter"
+# "Sign in with a passkey" for a key added as one (registration.passkeys refuses
+# any other). No passkey sign-up: allauth allows it only with verification by
+# code, and our sign-up asks for a photo.
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_FORMS = {
+    "add_webauthn": "registration.passkeys.AddKeyForm",
+    "login_webauthn": "registration.passkeys.PasskeyLoginForm",
+}
 # The name the authenticator app shows beside the address.
 MFA_TOTP_ISSUER = "Avatars"
 # "Trust this browser": no code asked on it for this long; a changed password or

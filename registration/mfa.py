@@ -34,11 +34,23 @@ class MFAAdapter(DefaultMFAAdapter):
         "cannot be changed: turn it off on the Two-factor tab, change the "
         "address, then set it up again.",
         "incorrect_code": "That code is not right.",
+        "not_a_passkey": "That key was added as a second factor only: sign in "
+        "with your password, then use the key.",
+        "unknown_key": "That passkey is not on any account here (it may have "
+        "been removed). Sign in with your password.",
     }
 
 
 def has_second_factor(user: AbstractBaseUser) -> bool:
     return bool(is_mfa_enabled(user, FACTORS))
+
+
+def another_factor_remains(authenticator: Authenticator) -> bool:
+    return bool(
+        Authenticator.objects.filter(user_id=authenticator.user_id, type__in=FACTORS)
+        .exclude(pk=authenticator.pk)
+        .exists()
+    )
 
 
 class TwoFactorView(IndexView):
@@ -56,6 +68,9 @@ class TwoFactorView(IndexView):
         context["trust_days"] = (
             app_settings.TRUST_COOKIE_AGE.days if app_settings.TRUST_ENABLED else 0
         )
+        context["keys"] = Authenticator.objects.filter(
+            user_id=self.request.user.pk, type=Authenticator.Type.WEBAUTHN
+        ).order_by("created_at", "pk")
         context["admin_requires_it"] = (
             settings.ADMIN_REQUIRE_MFA and self.request.user.is_staff
         )

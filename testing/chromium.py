@@ -57,3 +57,26 @@ def record_csp_violations(page: "Page") -> list[str]:
 
     page.on("console", record)
     return violations
+
+
+def add_virtual_authenticator(page: "Page") -> tuple[Any, str]:
+    """A platform authenticator (like a phone's fingerprint reader) for the
+    page's browser context, through the DevTools protocol: it makes resident,
+    user-verified credentials and answers without a touch. Returns the CDP
+    session and the authenticator's id, to read or change its credentials."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable", {"enableUI": False})
+    added = cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+    return cdp, added["authenticatorId"]

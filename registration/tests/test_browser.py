@@ -33,7 +33,7 @@ def log_in(page, login: str, password: str = "correct horse battery") -> None:
     """Fill the login form on the page showing it, and send it."""
     page.get_by_label("Login").fill(login)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign In", exact=True).click()
 
 
 def test_photo_appears_without_reload_and_stays_after_one(
