@@ -514,6 +514,9 @@ LOGGING = {
         "avatars": {"level": os.environ.get("LOG_LEVEL", "INFO")},
         # Handlers of its own stop run_huey from adding a second one.
         "huey": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # Replaces the handlers Django gives its own loggers in development (a
+        # plain console that would print every line twice, once unscrubbed).
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.request": {"level": "WARNING"},
     },
 }

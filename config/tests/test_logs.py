@@ -3,7 +3,10 @@ import http.cookies
 import io
 import json
 import logging
+import os
 import re
+import subprocess
+import sys
 import threading
 import urllib.parse
 
@@ -132,6 +135,40 @@ def test_log_format_is_text_json_or_an_error_naming_it(monkeypatch):
     monkeypatch.setenv("LOG_FORMAT", "xml")
     with pytest.raises(SystemExit, match="LOG_FORMAT must be text or json"):
         logs.log_format()
+
+
+DEVELOPMENT_404 = """
+import logging
+import django
+
+django.setup()
+logging.getLogger("django.request").warning(
+    "Not Found: %s", "/accounts/confirm-email/MQ:1xZ8xD:DevelopmentKey/"
+)
+"""
+
+
+def test_development_prints_django_s_lines_once_and_scrubbed(tmp_path):
+    """In development Django adds a plain console handler of its own to its
+    loggers: a 404 for a confirmation link would print the key."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_DEBUG": "1",
+        "DATA_DIR": str(tmp_path),
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    result = subprocess.run(
+        [sys.executable, "-c", DEVELOPMENT_404],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+    assert "DevelopmentKey" not in result.stderr + result.stdout
+    assert result.stderr.count("Not Found: /accounts/confirm-email/[redacted]/") == 1
 
 
 @pytest.mark.parametrize("log_format", ["text", "json"])
