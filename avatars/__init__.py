@@ -1,8 +1,8 @@
 """The photo pipeline: a person's photo from the upload to its square thumbnails.
 
 It knows the user model (settings.AUTH_USER_MODEL) and nothing of the app that
-signs people up; that app uses it through this surface alone
-(avatars/tests/test_init.py holds both to it):
+signs people up nor of moderation; they use it through this surface alone
+(avatars/tests/test_init.py holds them to it):
 
 - `user.avatar`: the `avatars.models.Avatar` made with every user. Load it with
   the user (`select_related("avatar")`) wherever avatars are shown.
@@ -12,6 +12,10 @@ signs people up; that app uses it through this surface alone
   its resize is queued once the transaction commits.
 - `avatars.state.refresh(avatar)`: the avatar with a finished resize's outcome
   read in, before it is shown to its owner.
+- `avatars.state.remove_photo(avatar)`: back to the initials at once, the
+  files (the original too) deleted after the commit, and a resize still
+  running for the photo left with nothing to claim (moderation removes
+  photos this way).
 - `avatars.state.make_blank_avatars(user_ids)`: the avatars of users written in
   bulk (registration.seeding), where the signal that makes them does not fire.
 - The status fragment: `{% include "avatars/status.html" %}` with

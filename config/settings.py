@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "config",
     "registration",
     "avatars",
+    "moderation",
     # The admin site that asks staff for a second factor (config.admin).
     "config.apps.AdminConfig",
     "django.contrib.auth",
@@ -403,6 +404,8 @@ ACCOUNT_RATE_LIMITS: dict[str, str] | bool = {
     "manage_email": "10/m/user",
     # The password typed to delete the account, or to confirm access.
     "reauthenticate": "10/m/user",
+    # Reports sent (a new one, or one updated) by a member, in a day.
+    "report": "10/1d/user",
 }
 if not env_bool("DJANGO_RATE_LIMITS", True):
     ACCOUNT_RATE_LIMITS = False  # load tests only

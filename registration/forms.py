@@ -143,6 +143,14 @@ class ProfileForm(PhotoWithCropForm, forms.ModelForm[Profile]):
         super().__init__(*args, **kwargs)
         # A post without it (an older page, a script) keeps the current choice.
         self.fields["visibility"].required = False
+        if self.instance.visibility_locked:
+            # What is posted is ignored: the choice stays the moderators'.
+            self.fields["visibility"].disabled = True
+            self.fields[
+                "visibility"
+            ].help_text = (
+                "Our moderators hid your page; write to us to have it shown again."
+            )
 
     def clean_visibility(self) -> str:
         visibility: str = (

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Func, Q, Value
 from django.db.models.functions import Lower
 
@@ -104,6 +104,19 @@ class User(AbstractUser):
             models.Index(fields=["email"], name="user_email_idx"),
         ]
 
+    def suspend(self) -> None:
+        """Inactive at once (no sign-in, and the backend drops it from every
+        session on the next request), and every browser it is signed in on is
+        signed out once the change commits."""
+        # The usersessions app imports the user model: imported when used.
+        from allauth.usersessions.adapter import get_adapter
+        from allauth.usersessions.models import UserSession
+
+        User.objects.filter(pk=self.pk).update(is_active=False)
+        self.is_active = False
+        sessions = list(UserSession.objects.filter(user=self))
+        transaction.on_commit(lambda: get_adapter().end_sessions(sessions), robust=True)
+
 
 # Migration 0001 names these, from when the photo lived on the profile.
 uploads_storage = avatar_models.uploads_storage
@@ -140,9 +153,25 @@ class Profile(models.Model):
         choices=Visibility.choices,
         default=Visibility.MEMBERS,
     )
+    # Set with "only me" by a moderator (moderation's hide_page): the person
+    # cannot widen who sees their page until staff clear it here.
+    visibility_locked = models.BooleanField(
+        "visibility locked by staff",
+        default=False,
+        help_text="Clear it to let the person choose who sees their page again.",
+    )
 
     def __str__(self) -> str:
         return f"Profile of {self.user}"
+
+    def hide(self) -> None:
+        """Only its owner sees the page, until staff clear the lock."""
+        self.visibility, self.visibility_locked = Visibility.ONLY_ME, True
+        self.save(update_fields=["visibility", "visibility_locked"])
+
+    def clear_text(self) -> None:
+        self.bio, self.location = "", ""
+        self.save(update_fields=["bio", "location"])
 
     def visible_to(self, viewer: "User | AnonymousUser") -> bool:
         """Whether `viewer` may see this person's page: its owner always."""

@@ -11,7 +11,7 @@ from allauth.usersessions.models import UserSession
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -174,10 +174,9 @@ def delete_account(request: MemberRequest) -> HttpResponse:
     return render(request, "account/delete.html", {"form": form})
 
 
-@require_GET
-def person(request: HtmxHttpRequest, username: str) -> HttpResponse:
-    """A person's page, for whoever their choice allows; for anyone else it
-    does not exist, exactly as for a name nobody has."""
+def visible_person(request: HttpRequest, username: str) -> User:
+    """The person named, if `request.user` may see their page; else a 404,
+    exactly as for a name nobody has (suspended people included)."""
     try:
         found = (
             User.objects.named(username[:30])
@@ -188,6 +187,14 @@ def person(request: HtmxHttpRequest, username: str) -> HttpResponse:
         raise Http404("No such person") from None
     if not found.profile.visible_to(request.user):
         raise Http404("No such person")
+    return found
+
+
+@require_GET
+def person(request: HtmxHttpRequest, username: str) -> HttpResponse:
+    """A person's page, for whoever their choice allows; for anyone else it
+    does not exist, exactly as for a name nobody has."""
+    found = visible_person(request, username)
     if found.username != username:
         return redirect("person", username=found.username, permanent=True)
     return render(request, "accounts/person.html", {"person": found.profile})

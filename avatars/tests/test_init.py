@@ -1,5 +1,6 @@
 """The pipeline's boundary, as avatars/__init__.py documents it: avatars imports
-nothing of registration, and registration uses only the documented surface."""
+nothing of registration or moderation, and they use only the documented
+surface."""
 
 import ast
 from pathlib import Path
@@ -10,7 +11,13 @@ ROOT = Path(__file__).resolve().parents[2]
 # What the sign-up app may use, by module: the docstring's list.
 SURFACE = {
     "avatars.forms": {"AvatarField", "PhotoWithCropForm"},
-    "avatars.state": {"attach_photo", "refresh", "make_blank_avatars", "Outcome"},
+    "avatars.state": {
+        "attach_photo",
+        "refresh",
+        "remove_photo",
+        "make_blank_avatars",
+        "Outcome",
+    },
     "avatars.views": {"status_context"},
     "avatars.tasks": {"resize_avatar"},
     "avatars.models": {"uploads_storage", "original_upload_to"},
@@ -62,24 +69,25 @@ def allowed(name: str) -> bool:
     return attribute in SURFACE.get(module, set())
 
 
-def test_avatars_imports_nothing_of_registration():
+def test_avatars_imports_nothing_of_registration_or_moderation():
     offenders = {
         str(path.relative_to(ROOT)): sorted(
             module
             for module in imported_modules(ast.parse(path.read_text()))
-            if module.split(".")[0] == "registration"
+            if module.split(".")[0] in {"registration", "moderation"}
         )
         for path in python_files("avatars")
     }
     assert {path: found for path, found in offenders.items() if found} == {}
 
 
-def test_registration_uses_only_the_documented_surface():
+def test_registration_and_moderation_use_only_the_documented_surface():
     used = {
         str(path.relative_to(ROOT)): names_used_from_avatars(
             ast.parse(path.read_text())
         )
-        for path in python_files("registration")
+        for app in ("registration", "moderation")
+        for path in python_files(app)
         if "tests" not in path.parts
     }
     outside = {
@@ -89,6 +97,7 @@ def test_registration_uses_only_the_documented_surface():
     assert {path: names for path, names in outside.items() if names} == {}
     # The scan sees the uses there are: the sign-up form attaches a photo.
     assert "avatars.state.attach_photo" in used["registration/forms.py"]
+    assert "avatars.state.remove_photo" in used["moderation/actions.py"]
 
 
 def test_the_surface_is_the_documented_one():

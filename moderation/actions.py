@@ -1,0 +1,72 @@
+"""What staff do to a reported person: each action's effect, the e-mail that
+tells the person (all but dismiss), the audit entry, and the reports closed.
+
+The only writer of AuditEntry rows, and the only place a report is closed.
+"""
+
+from collections.abc import Callable
+
+from allauth.account.adapter import get_adapter
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from avatars.state import remove_photo
+from moderation.models import Action, AuditEntry, Report
+from registration.models import User
+
+# What the e-mail says was done, by action (dismiss sends none).
+DONE = {
+    Action.REMOVE_PHOTO: "We removed your profile photo; your initials show instead.",
+    Action.CLEAR_TEXT: "We cleared the bio and location on your page.",
+    Action.HIDE_PAGE: (
+        "We hid your page: only you can see it, and you cannot change that "
+        "until our staff show it again."
+    ),
+    Action.SUSPEND: (
+        "We suspended your account: you are signed out everywhere and cannot sign in."
+    ),
+}
+
+
+def _remove_photo(person: User) -> None:
+    # The one place the photo leaves for moderation: its blocklist hooks in here.
+    remove_photo(person.avatar)
+
+
+EFFECTS: dict[Action, Callable[[User], None]] = {
+    Action.DISMISS: lambda person: None,
+    Action.REMOVE_PHOTO: _remove_photo,
+    Action.CLEAR_TEXT: lambda person: person.profile.clear_text(),
+    Action.HIDE_PAGE: lambda person: person.profile.hide(),
+    Action.SUSPEND: lambda person: person.suspend(),
+}
+
+
+def act(request: HttpRequest, action: Action, person: User, reason: str) -> AuditEntry:
+    """Do `action` to `person` for `reason`, as request.user, in one
+    transaction: the person's open reports are closed, the action recorded,
+    and the e-mail queued once it commits."""
+    moderator = request.user
+    assert isinstance(moderator, User)
+    with transaction.atomic():
+        open_reports = Report.objects.filter(person=person, closed_at__isnull=True)
+        latest = open_reports.order_by("-updated_at", "-pk").first()
+        EFFECTS[action](person)
+        open_reports.update(closed_at=timezone.now())
+        entry = AuditEntry.objects.create(
+            moderator=moderator,
+            moderator_username=moderator.username,
+            person=person,
+            person_username=person.username,
+            report=latest,
+            action=action,
+            reason=reason,
+        )
+        if action in DONE:
+            get_adapter(request).send_mail(
+                "moderation/email/action",
+                person.email,
+                {"person": person, "done": DONE[action], "reason": reason},
+            )
+    return entry
