@@ -72,7 +72,10 @@ class Avatar(models.Model):
     # The perceptual hashes of the photo shown (images.Hashes.kept, as
     # fingerprints.as_text writes them): what the blocklist keeps when
     # moderators remove it.
-    hashes = models.CharField(max_length=120, blank=True, editable=False)
+    # db_default: rows written by older releases' code (and migrations) too.
+    hashes = models.CharField(
+        max_length=120, blank=True, editable=False, default="", db_default=""
+    )
     queued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -20,7 +20,8 @@ SURFACE = {
     },
     "avatars.views": {"status_context"},
     "avatars.tasks": {"resize_avatar"},
-    "avatars.models": {"uploads_storage", "original_upload_to"},
+    "avatars.models": {"uploads_storage", "original_upload_to", "BlockedPhoto"},
+    "avatars.blocklist": {"lift"},
 }
 
 
