@@ -17,7 +17,7 @@ from avatars.models import Avatar
 from exports import archive, state, tasks
 from exports.models import Export, State, Step
 from exports.tests.conftest import member, open_zip, ready_photo, signed_in
-from exports.tests.test_views import ask, run_queued_exports
+from exports.tests.test_views import ask, prepared, run_queued_exports
 from testing.mail import deliver
 from testing.storage import stored_names
 
@@ -31,13 +31,10 @@ def archives_stored() -> list[str]:
 def test_a_ready_archive_is_stored_privately_and_announced_by_email():
     nora = member("nora")
     ready_photo(nora)
-    client = signed_in(nora)
-    ask(client)
 
-    run_queued_exports()
+    client, export = prepared(nora)
 
-    export = Export.objects.get()
-    assert (export.state, export.step) == (State.READY, "")
+    assert export.step == ""
     assert archives_stored() == [export.archive.removeprefix("exports/")]
     # Outside the public folder: no URL reaches it.
     assert client.get(f"/media/../uploads/{export.archive}").status_code == 404

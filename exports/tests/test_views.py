@@ -44,6 +44,14 @@ def run_queued_exports() -> None:
         tasks.prepare(*task.args)
 
 
+def prepared(user) -> tuple[Client, Export]:
+    """The member signed in, with their archive asked for and made."""
+    client = signed_in(user)
+    ask(client)
+    run_queued_exports()
+    return client, Export.objects.get(user=user, state=State.READY)
+
+
 def test_the_tab_shows_no_archive_before_any_request():
     client = signed_in(member("nora"))
 
