@@ -54,7 +54,7 @@ def next_allowed(user: User) -> Export | None:
 
 def allowed_again_at(export: Export) -> str:
     moment = timezone.localtime(export.requested_at + ONE_PER)
-    return date_format(moment, "j F, H:i")
+    return date_format(moment, "j F, H:i T")
 
 
 def request_archive(user: User, ready_email: "Email") -> Export:
