@@ -27,7 +27,12 @@ from exports.models import Step
 from moderation.models import AuditEntry, Report
 from registration import useragents
 from registration.models import User
+from registration.passkeys import is_passkey
 
+FACTOR_KINDS = {
+    Authenticator.Type.TOTP: "Authenticator app",
+    Authenticator.Type.RECOVERY_CODES: "Recovery codes",
+}
 # What each kind of original is called in the archive, by its first bytes.
 ORIGINAL_EXTENSIONS = (
     (b"\xff\xd8\xff", ".jpg"),
@@ -68,14 +73,13 @@ def profile_data(user: User) -> dict[str, Any]:
             {
                 "browser": useragents.describe(s.user_agent),
                 "signed_in_at": when(s.created_at),
-                "last_seen_at": when(s.last_seen_at),
                 "ip_address": s.ip,
             }
             for s in browsers
         ],
         "two_factor_methods": [
             {
-                "kind": f.get_type_display(),
+                "kind": factor_kind(f),
                 "name": getattr(f.wrap(), "name", "") or "",
                 "added": when(f.created_at),
             }
@@ -99,6 +103,13 @@ def profile_data(user: User) -> dict[str, Any]:
             for a in actions
         ],
     }
+
+
+def factor_kind(factor: Authenticator) -> str:
+    """As the Two-factor tab names it."""
+    if factor.type == Authenticator.Type.WEBAUTHN:
+        return "Passkey" if is_passkey(factor) else "Security key"
+    return FACTOR_KINDS.get(factor.type, str(factor.get_type_display()))
 
 
 def original_extension(first_bytes: bytes) -> str:
