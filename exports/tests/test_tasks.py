@@ -195,3 +195,31 @@ def test_photos_are_taken_from_the_queue_before_exports_where_it_orders():
     if not HUEY.storage.priority:
         expected.reverse()
     assert [first.name, second.name] == expected
+
+
+def test_a_queue_that_is_down_fails_the_request_at_once_and_loses_nothing():
+    client = signed_in(member("nora"))
+
+    with mock.patch.object(HUEY, "enqueue", side_effect=ConnectionError("down")):
+        assert ask(client).status_code == 200
+
+    export = Export.objects.get()
+    assert export.state == State.FAILED
+    page = client.get("/accounts/export/").content.decode()
+    assert "We could not queue your archive" in page and "Try again" in page
+
+
+def test_a_storage_down_at_expiry_leaves_the_archive_to_the_next_sweep():
+    nora = member("nora")
+    ask(signed_in(nora))
+    run_queued_exports()
+    Export.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
+    uploads = type(storages["uploads"])
+
+    with mock.patch.object(uploads, "delete", side_effect=OSError("down")):
+        tasks.sweep_exports.call_local()
+    assert Export.objects.get().state == State.READY
+    tasks.sweep_exports.call_local()
+
+    assert Export.objects.get().state == State.EXPIRED
+    assert archives_stored() == []
