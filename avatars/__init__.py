@@ -12,10 +12,13 @@ signs people up, of moderation or of exports; they use it through this surface a
   its resize is queued once the transaction commits.
 - `avatars.state.refresh(avatar)`: the avatar with a finished resize's outcome
   read in, before it is shown to its owner.
-- `avatars.state.remove_photo(avatar)`: back to the initials at once, the
-  files (the original too) deleted after the commit, and a resize still
-  running for the photo left with nothing to claim (moderation removes
-  photos this way).
+- `avatars.state.remove_photo(avatar, block=False)`: back to the initials at
+  once, the files (the original too) deleted after the commit, and a resize
+  still running for the photo left with nothing to claim. Moderation removes
+  photos this way with `block=True`: the photo's hashes go on the blocklist
+  and no copy of it is made into an avatar again.
+- `avatars.models.BlockedPhoto` and `avatars.blocklist.lift(entries)`: the
+  blocked photos, which moderation lists and lifts.
 - `avatars.state.make_blank_avatars(user_ids)`: the avatars of users written in
   bulk (registration.seeding), where the signal that makes them does not fire.
 - The status fragment: `{% include "avatars/status.html" %}` with

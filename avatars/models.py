@@ -69,6 +69,13 @@ class Avatar(models.Model):
         editable=False,
         help_text="Where the square thumbnails are: this, then -<side in px>.webp.",
     )
+    # The perceptual hashes of the photo shown (images.Hashes.kept, as
+    # fingerprints.as_text writes them): what the blocklist keeps when
+    # moderators remove it.
+    # db_default: rows written by older releases' code (and migrations) too.
+    hashes = models.CharField(
+        max_length=120, blank=True, editable=False, default="", db_default=""
+    )
     queued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -93,3 +100,26 @@ class Avatar(models.Model):
     @property
     def ready(self) -> bool:
         return self.state == State.READY and bool(self.thumbnails)
+
+
+class BlockedPhoto(models.Model):
+    """A photo moderators removed: its hashes, which no new photo may match
+    (avatars.blocklist). Nothing of the picture itself is kept."""
+
+    # Whose photo it was; the block outlives the account.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    hashes = models.CharField(max_length=120)
+    blocked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "blocked photo"
+        ordering = ["-blocked_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Blocked photo #{self.pk}"

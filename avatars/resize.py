@@ -7,7 +7,7 @@ import time
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 
-from avatars import images, metrics, sandbox, state, storage
+from avatars import blocklist, fingerprints, images, metrics, sandbox, state, storage
 from avatars.conf import conf
 from avatars.state import Outcome, is_current
 
@@ -64,6 +64,7 @@ def make_avatar(user_id: int, image_name: str, task_id: str) -> Outcome | None:
         return None
     started = time.monotonic()
     timings: dict[str, float] = {}
+    hashes = images.Hashes()
     try:
         made = sandbox.make_thumbnails(
             _source(image_name),
@@ -72,6 +73,7 @@ def make_avatar(user_id: int, image_name: str, task_id: str) -> Outcome | None:
             still_wanted=lambda: is_current(user_id, image_name, task_id),
             on_start=lambda pid: logger.info("%s decoding in child %d", log, pid),
             timings=timings,
+            hashes=hashes,
         )
     except images.ImageRejected as exc:
         logger.info("%s photo refused: %s", log, exc)
@@ -95,6 +97,14 @@ def make_avatar(user_id: int, image_name: str, task_id: str) -> Outcome | None:
     if made is None:
         logger.info("%s stopped, the photo was replaced", log)
         return None
+    if blocklist.is_blocked(hashes):
+        logger.info("%s photo refused: it matches one moderators removed", log)
+        return {
+            "image": image_name,
+            "error": blocklist.REMOVED,
+            "refused": "yes",
+            "blocked": "yes",
+        }
     storing = time.monotonic()
     media = storages["default"]
     stem = storage.new_thumbnail_stem()
@@ -122,4 +132,8 @@ def make_avatar(user_id: int, image_name: str, task_id: str) -> Outcome | None:
             **{f"{step}_seconds": seconds for step, seconds in timings.items()},
         },
     )
-    return {"image": image_name, "thumbnails": stem}
+    return {
+        "image": image_name,
+        "thumbnails": stem,
+        "hashes": fingerprints.as_text(hashes.kept()),
+    }

@@ -130,8 +130,10 @@ def make_thumbnails(
     check_every: float = 0.5,
     on_start: Callable[[int], None] = lambda pid: None,
     timings: dict[str, float] | None = None,
+    hashes: images.Hashes | None = None,
 ) -> dict[int, images.Thumbnail] | None:
-    """images.make_thumbnails(source, crop, timings) in a child with limits.
+    """images.make_thumbnails(source, crop, timings, hashes) in a child with
+    limits.
 
     `source` is a file's path (the child opens it) or its bytes. Returns None when
     `still_wanted()` turns false while the child works (asked every `check_every`
@@ -141,7 +143,7 @@ def make_thumbnails(
     child = _take_child()
     reusable = False
     try:
-        child.connection.send((source, crop, limits))
+        child.connection.send((source, crop, limits, hashes is not None))
         child.jobs += 1
         if child.process.pid is not None:
             on_start(child.process.pid)
@@ -168,9 +170,12 @@ def make_thumbnails(
         # The child measured its steps; the consumer logs them (a child has no
         # Django, no log context and no handler).
         thumbnails: dict[int, images.Thumbnail]
-        thumbnails, measured = value
+        thumbnails, measured, hashed = value
         if timings is not None:
             timings.update(measured)
+        if hashes is not None and hashed is not None:
+            hashes.photo, hashes.square = hashed.photo, hashed.square
+            hashes.cut = hashed.cut
         return thumbnails
     if kind == "rejected":
         raise images.ImageRejected(value)
@@ -194,11 +199,11 @@ def _serve_jobs(connection: Connection) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     while True:
         try:
-            source, crop, limits = connection.recv()
+            source, crop, limits, hashing = connection.recv()
         except EOFError:  # retired, or the consumer went away
             break
         _set_limits(limits)
-        connection.send(_job(source, crop, limits))
+        connection.send(_job(source, crop, limits, hashing))
     # Skip interpreter teardown: nothing is left to flush, and it costs time.
     os._exit(0)
 
@@ -219,13 +224,14 @@ def _set_limits(limits: Limits) -> None:
 
 
 def _job(
-    source: str | bytes, crop: images.Crop | None, limits: Limits
+    source: str | bytes, crop: images.Crop | None, limits: Limits, hashing: bool
 ) -> tuple[str, Any]:
     try:
         timings: dict[str, float] = {}
+        hashes = images.Hashes() if hashing else None
         with _open(source) as fp:
-            thumbnails = images.make_thumbnails(fp, crop, timings)
-        return "thumbnails", (thumbnails, timings)
+            thumbnails = images.make_thumbnails(fp, crop, timings, hashes)
+        return "thumbnails", (thumbnails, timings, hashes)
     except images.ImageRejected as exc:
         if isinstance(exc.__cause__, MemoryError):
             return "memory", f"over {limits.memory_bytes // 2**20} MB"

@@ -22,7 +22,7 @@ from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 from huey.exceptions import TaskException
 
-from avatars import metrics
+from avatars import blocklist, metrics
 from avatars.cleanup import delete_files_on_commit
 from avatars.conf import conf
 from avatars.images import Crop
@@ -126,14 +126,17 @@ def photo_changed(avatar: Avatar) -> None:
         originals=[avatar._stored_image_name], thumbnail_stems=[avatar.thumbnails]
     )
     avatar._stored_image_name = avatar.image.name or ""
+    # The hashes are the shown photo's, and it is gone.
+    gone = {"thumbnails": "", "hashes": ""}
     if avatar.image:
-        queue_resize(avatar, worker_deaths=0, thumbnails="")
+        queue_resize(avatar, worker_deaths=0, **gone)
     else:
-        update_where(avatar, {"thumbnails": "", "state": State.NONE})
+        update_where(avatar, {**gone, "state": State.NONE})
 
 
-def remove_photo(avatar: Avatar) -> None:
-    """Back to the default avatar at once; the files go after the commit.
+def remove_photo(avatar: Avatar, *, block: bool = False) -> None:
+    """Back to the default avatar at once; the files go after the commit. With
+    `block` (moderators removing it), the photo's hashes join the blocklist.
 
     The row is locked and read again: a resize may have claimed thumbnails since
     `avatar` was loaded. Its task id is cleared, so a resize still running for
@@ -143,9 +146,11 @@ def remove_photo(avatar: Avatar) -> None:
         current = (
             Avatar.objects.select_for_update()
             .filter(pk=avatar.pk)
-            .values("image", "thumbnails")
+            .values("image", "thumbnails", "hashes")
             .get()
         )
+        if block:
+            blocklist.block(avatar.pk, current["hashes"], current["thumbnails"])
         delete_files_on_commit(
             originals=[current["image"]], thumbnail_stems=[current["thumbnails"]]
         )
@@ -162,6 +167,7 @@ def remove_photo(avatar: Avatar) -> None:
                 "error": "",
                 "worker": "",
                 "worker_deaths": 0,
+                "hashes": "",
             },
         )
 
@@ -314,6 +320,9 @@ def record_outcome(avatar: Avatar, task_id: str, outcome: Outcome) -> bool:
     if "error" in outcome:
         changes = {"state": State.FAILED, "error": outcome["error"]}
         finished = "refused" if outcome.get("refused") else "failed"
+        if outcome.get("blocked"):
+            # Removed by moderators once: nothing to try again, nothing kept.
+            changes.update(image="", crop_x=None, crop_y=None, crop_size=None)
     else:
         # The original (with whatever metadata it carries) is kept only until
         # its thumbnails are recorded; a failed one stays for another attempt.
@@ -321,13 +330,14 @@ def record_outcome(avatar: Avatar, task_id: str, outcome: Outcome) -> bool:
             "state": State.READY,
             "thumbnails": outcome["thumbnails"],
             "image": "",
+            "hashes": outcome.get("hashes", ""),
         }
     changes["finished_at"] = timezone.now()
     if not update_where(avatar, changes, task_id=task_id, image=outcome["image"]):
         logger.info("task %s user %s: stale outcome discarded", task_id, avatar.pk)
         delete_files_on_commit(thumbnail_stems=[outcome.get("thumbnails")])
         return False
-    if changes["state"] == State.READY:
+    if changes["state"] == State.READY or outcome.get("blocked"):
         delete_files_on_commit(originals=[outcome["image"]])
     metrics.photo_finished(finished)
     queued_at = avatar.queued_at

@@ -11,6 +11,12 @@ a 12 MP photo, and how long hostile files take with and without it.
 
 Then (`python -m bench.resize crop`) what the square costs on a 12 MP photo: the
 release before squares against the centred square and two chosen ones.
+
+Then (`python -m bench.resize hashes`) what the perceptual hashes cost on a 12
+MP photo (the worker takes them with every photo, for the moderators'
+blocklist), and checking a photo's two hashes against blocklists of growing
+size, six hashes an entry (the comparison alone: the worker also reads them
+from the database).
 """
 
 import importlib.util
@@ -28,7 +34,7 @@ from typing import Any, BinaryIO
 
 from PIL import Image
 
-from avatars import images
+from avatars import fingerprints, images
 from bench.photos import MP12, MP24, MP48, PNG12, Photo
 from bench.stats import Report
 from testing import image_factory
@@ -192,16 +198,26 @@ def crop_probe(path: str, runs: int) -> dict[str, Any]:
     before = previous_pipeline()
     if isinstance(before, ModuleType):
         calls = {"before": before.make_thumbnails, **calls}
+    samples = samples_in_turns(calls, path, runs)
+    times = {name: [seconds for seconds, _ in pairs] for name, pairs in samples.items()}
+    skipped = None if isinstance(before, ModuleType) else before
+    return {"times": times, "before_skipped": skipped}
+
+
+def samples_in_turns(
+    calls: Mapping[str, Callable[[BinaryIO], object]], path: str, runs: int
+) -> dict[str, list[tuple[float, float]]]:
+    """Each call warmed up once, then sampled in a fork, in turns (the order
+    reversed every other round): seconds and peak growth."""
     for call in calls.values():
         with open(path, "rb") as fp:
             call(fp)
-    times: dict[str, list[float]] = {name: [] for name in calls}
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in calls}
     for round_number in range(runs):
         order = list(calls) if round_number % 2 == 0 else list(calls)[::-1]
         for name in order:
-            times[name].append(sample_in_fork(name, path, calls)[0])
-    skipped = None if isinstance(before, ModuleType) else before
-    return {"times": times, "before_skipped": skipped}
+            samples[name].append(sample_in_fork(name, path, calls))
+    return samples
 
 
 def probe_in_clean_process(*args: str) -> Any:
@@ -419,10 +435,64 @@ def resize_alone(report: Report, photos: dict[Photo, Path], runs: int) -> None:
         )
     sandbox_cost(report, str(photos[MP12]), runs)
     crop_cost(report, str(photos[MP12]), runs)
+    hash_cost(report, str(photos[MP12]), runs)
+
+
+BLOCKLISTS = (1_000, 10_000, 100_000)
+
+
+def hashes_probe(path: str, runs: int) -> dict[str, Any]:
+    """In the clean process: the pipeline with and without hashing, in turns,
+    each sample in a fork; then the blocklist checks."""
+    calls: dict[str, Callable[[BinaryIO], object]] = {
+        "without": images.make_thumbnails,
+        "with": lambda fp: images.make_thumbnails(fp, hashes=images.Hashes()),
+    }
+    samples = samples_in_turns(calls, path, runs)
+    hashes = images.Hashes()
+    with open(path, "rb") as fp:
+        images.make_thumbnails(fp, hashes=hashes)
+    own = hashes.own()
+    checks: dict[str, list[float]] = {}
+    for size in BLOCKLISTS:
+        # Other photos' hashes (six an entry), as the worker keeps them read.
+        kept = [int.from_bytes(os.urandom(8)) for _ in range(6 * size)]
+        checks[str(size)] = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            found = any(fingerprints.matches(k, new) for k in kept for new in own)
+            checks[str(size)].append(time.perf_counter() - started)
+            assert not found
+    return {"samples": samples, "checks": checks}
+
+
+def hash_cost(report: Report, path: str, runs: int) -> None:
+    results = probe_in_clean_process("hashes", str(runs), path)
+    samples = results["samples"]
+    label = f"{MP12.label}: perceptual hashes"
+    for name in ("without", "with"):
+        times = [seconds * 1000 for seconds, _ in samples[name]]
+        report.add("4", f"{label}: resize {name} them", "ms", times)
+    extra = [
+        (with_[0] - without[0]) * 1000
+        for with_, without in zip(samples["with"], samples["without"], strict=True)
+    ]
+    report.add("4", f"{label}: their cost per photo", "ms", extra)
+    growth = [m for _, m in samples["with"]]
+    report.add("4", f"{label}: peak growth with them", "MB", growth)
+    for size, times in results["checks"].items():
+        report.add(
+            "4",
+            f"checking a photo against a blocklist of {int(size):,}",
+            "ms",
+            [seconds * 1000 for seconds in times],
+        )
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "sandbox":
+    if sys.argv[1] == "hashes":
+        print(json.dumps(hashes_probe(sys.argv[3], int(sys.argv[2]))))
+    elif sys.argv[1] == "sandbox":
         print(json.dumps(sandbox_probe(sys.argv[3], int(sys.argv[2]))))
     elif sys.argv[1] == "crop":
         print(json.dumps(crop_probe(sys.argv[3], int(sys.argv[2]))))

@@ -11,13 +11,18 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from avatars import blocklist
+from avatars.models import BlockedPhoto
 from avatars.state import remove_photo
 from moderation.models import Action, AuditEntry, Report
 from registration.models import User
 
 # What the e-mail says was done, by action (dismiss sends none).
 DONE = {
-    Action.REMOVE_PHOTO: "We removed your profile photo; your initials show instead.",
+    Action.REMOVE_PHOTO: (
+        "We removed your profile photo; your initials show instead. "
+        "The same photo cannot be uploaded again."
+    ),
     Action.CLEAR_TEXT: "We cleared the bio and location on your page.",
     Action.HIDE_PAGE: (
         "We hid your page: only you can see it, and you cannot change that "
@@ -30,8 +35,7 @@ DONE = {
 
 
 def _remove_photo(person: User) -> None:
-    # The one place the photo leaves for moderation: its blocklist hooks in here.
-    remove_photo(person.avatar)
+    remove_photo(person.avatar, block=True)
 
 
 EFFECTS: dict[Action, Callable[[User], None]] = {
@@ -70,3 +74,20 @@ def act(request: HttpRequest, action: Action, person: User, reason: str) -> Audi
                 {"person": person, "done": DONE[action], "reason": reason},
             )
     return entry
+
+
+def lift_block(request: HttpRequest, entry: BlockedPhoto, reason: str) -> AuditEntry:
+    """Let the photo be uploaded again, as request.user, recorded with why."""
+    moderator = request.user
+    assert isinstance(moderator, User)
+    person = entry.user
+    with transaction.atomic():
+        blocklist.lift([entry])
+        return AuditEntry.objects.create(
+            moderator=moderator,
+            moderator_username=moderator.username,
+            person=person,
+            person_username=person.username if person else "",
+            action=Action.LIFT_BLOCK,
+            reason=reason,
+        )

@@ -15,9 +15,16 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
+from avatars.models import BlockedPhoto
 from moderation import actions
 from moderation.forms import ActionReasonForm
-from moderation.models import Action, AuditEntry, Report, ReportedPerson
+from moderation.models import (
+    PERSON_ACTIONS,
+    Action,
+    AuditEntry,
+    Report,
+    ReportedPerson,
+)
 
 OPEN = Q(reports_received__closed_at__isnull=True)
 PERMISSION = "moderation.moderate"
@@ -63,6 +70,28 @@ class ReportInline(ModeratorsOnly, admin.TabularInline[Report, ReportedPerson]):
     extra = 0
 
 
+def ask_reason(
+    modeladmin: admin.ModelAdmin[Any],
+    request: HttpRequest,
+    action: Action,
+    targets: list[tuple[Any, str]],
+    form: ActionReasonForm,
+) -> TemplateResponse:
+    """The page between an admin action and its doing: why (required)."""
+    opts = modeladmin.model._meta
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": f"{action.label}: why?",
+        "action": action,
+        "targets": targets,
+        "form": form,
+        "opts": opts,
+        "changelist": f"admin:{opts.app_label}_{opts.model_name}_changelist",
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "moderation/admin/confirm_action.html", context)
+
+
 def confirmed_action(action: Action) -> Callable[..., HttpResponse | None]:
     """An admin action that first asks for the reason, then does `action` to
     each selected person."""
@@ -83,18 +112,8 @@ def confirmed_action(action: Action) -> Callable[..., HttpResponse | None]:
                 messages.SUCCESS,
             )
             return None
-        context = {
-            **modeladmin.admin_site.each_context(request),
-            "title": f"{action.label}: why?",
-            "action": action,
-            "people": people,
-            "form": form,
-            "opts": modeladmin.model._meta,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(
-            request, "moderation/admin/confirm_action.html", context
-        )
+        targets = [(person.pk, person.username) for person in people]
+        return ask_reason(modeladmin, request, action, targets, form)
 
     run.__name__ = action.value
     return admin.action(permissions=["moderate"], description=action.label)(run)
@@ -114,7 +133,7 @@ class ReportedPersonAdmin(ModeratorsOnly, admin.ModelAdmin[ReportedPerson]):
         "page",
     )
     inlines = [ReportInline]
-    actions = [confirmed_action(action) for action in Action]
+    actions = [confirmed_action(action) for action in PERSON_ACTIONS]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ReportedPerson]:
         # Not the admin's: it orders by get_ordering before the annotation.
@@ -180,3 +199,38 @@ class AuditEntryAdmin(ModeratorsOnly, admin.ModelAdmin[AuditEntry]):
     list_filter = ["action"]
     search_fields = ["moderator_username", "person_username"]
     actions = None
+
+
+@admin.register(BlockedPhoto)
+class BlockedPhotoAdmin(ModeratorsOnly, admin.ModelAdmin[BlockedPhoto]):
+    """The photos removed by moderators that cannot be uploaded again; lifting
+    an entry (with a reason, in the audit log) lets its photo back in."""
+
+    list_display = fields = readonly_fields = ("blocked_at", "person", "hashed")
+    list_select_related = ["user"]
+    actions = ["lift_block"]
+
+    @admin.display(description="whose photo it was")
+    def person(self, entry: BlockedPhoto) -> str:
+        return entry.user.username if entry.user else "(account deleted)"
+
+    @admin.display(description="hashes kept")
+    def hashed(self, entry: BlockedPhoto) -> int:
+        # One: a photo shown before photos were hashed, from its thumbnail.
+        return len(entry.hashes.split())
+
+    @admin.action(permissions=["moderate"], description=Action.LIFT_BLOCK.label)
+    def lift_block(
+        self, request: HttpRequest, queryset: QuerySet[BlockedPhoto]
+    ) -> HttpResponse | None:
+        entries = list(queryset.select_related("user"))
+        form = ActionReasonForm(request.POST if "confirm" in request.POST else None)
+        if form.is_valid():
+            for entry in entries:
+                actions.lift_block(request, entry, form.cleaned_data["reason"])
+            self.message_user(
+                request, f"Lifted {len(entries)} photo block(s).", messages.SUCCESS
+            )
+            return None
+        targets = [(entry.pk, f"{entry} of {self.person(entry)}") for entry in entries]
+        return ask_reason(self, request, Action.LIFT_BLOCK, targets, form)

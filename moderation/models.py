@@ -69,6 +69,11 @@ class Action(models.TextChoices):
     CLEAR_TEXT = "clear_text", "Cleared the bio and location"
     HIDE_PAGE = "hide_page", "Hid the page"
     SUSPEND = "suspend", "Suspended the account"
+    LIFT_BLOCK = "lift_block", "Lifted a photo block"
+
+
+# What staff do to a reported person (lifting a block is done to a photo).
+PERSON_ACTIONS = [action for action in Action if action != Action.LIFT_BLOCK]
 
 
 def keep(to: str) -> models.ForeignKey:  # type: ignore[type-arg]

@@ -1,13 +1,14 @@
 """Test images made in code: nothing binary is committed."""
 
 import io
+import random
 import struct
 import zlib
 from collections.abc import Sequence
 from typing import Any
 
 import pillow_heif
-from PIL import ExifTags, Image
+from PIL import ExifTags, Image, ImageDraw, ImageFilter
 
 pillow_heif.register_heif_opener()
 
@@ -45,6 +46,27 @@ def photo_like(size: tuple[int, int], mode: str = "RGB") -> Image.Image:
         im.putalpha(Image.blend(gradients[2], detail, 0.3))
         return im
     return im.convert(mode)
+
+
+def scene(size: tuple[int, int] = (1200, 900), seed: int = 0) -> Image.Image:
+    """Shapes of many colours on gradients, softened: the same picture for the
+    same seed, another for another seed (for perceptual hashes, which
+    photo_like's grain, new on every call, would not keep still)."""
+    rng = random.Random(seed)
+    width, height = size
+    gradient = Image.linear_gradient("L")
+    im = Image.merge(
+        "RGB",
+        [gradient.rotate(rng.choice((0, 90, 180, 270))).resize(size) for _ in "RGB"],
+    )
+    draw = ImageDraw.Draw(im)
+    for _ in range(20):
+        x, y = rng.randrange(width), rng.randrange(height)
+        r = rng.randrange(width // 16, width // 4)
+        colour = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
+        shape = draw.ellipse if rng.random() < 0.5 else draw.rectangle
+        shape((x - r, y - r, x + r, y + r), fill=colour)
+    return im.filter(ImageFilter.GaussianBlur(width / 400))
 
 
 def exif_with(orientation: int | None = None, gps: bool = False) -> Image.Exif | None:

@@ -6,7 +6,7 @@ import warnings
 import pytest
 from PIL import Image, ImageCms, ImageFile, JpegImagePlugin
 
-from avatars import images
+from avatars import fingerprints, images
 from avatars.images import ImageInfo, ImageRejected, inspect_image, make_thumbnails
 from testing import image_factory as factory
 
@@ -715,3 +715,64 @@ def test_progressive_and_multi_picture_jpegs_are_within_the_scan_limit():
         factory.photo_jpeg_bytes((640, 480)),
     ):
         assert inspect_image(io.BytesIO(data)).format == "JPEG"
+
+
+def hashes_of(data: bytes, crop: images.Crop | None = None) -> images.Hashes:
+    hashes = images.Hashes()
+    images.make_thumbnails(io.BytesIO(data), crop, hashes=hashes)
+    return hashes
+
+
+def test_a_photo_is_hashed_upright_whatever_its_exif_orientation():
+    upright = factory.scene((1200, 900), seed=5)
+    # Stored turned a quarter anticlockwise; orientation 6 shows it upright.
+    sideways = upright.transpose(Image.Transpose.ROTATE_90)
+
+    stored = hashes_of(factory.jpeg_from(sideways, orientation=6))
+    shown = hashes_of(factory.jpeg_from(upright))
+
+    assert None not in (stored.photo, stored.square, shown.photo, shown.square)
+    assert fingerprints.distance(stored.photo, shown.photo) <= 2
+    assert fingerprints.distance(stored.square, shown.square) <= 2
+    assert fingerprints.matches(stored.photo, fingerprints.phash(upright))
+
+
+def test_the_square_hash_is_the_chosen_squares():
+    upright = factory.scene((1200, 900), seed=6)
+    crop = images.Crop(500, 100, 600)
+
+    hashes = hashes_of(factory.jpeg_from(upright), crop)
+
+    chosen = fingerprints.phash(upright.crop((500, 100, 1100, 700)))
+    centred = fingerprints.phash(upright.crop((150, 0, 1050, 900)))
+    assert chosen is not None and centred is not None
+    assert fingerprints.distance(hashes.square, chosen) <= 2
+    assert not fingerprints.matches(hashes.square, centred)
+
+
+def test_the_photo_is_kept_with_its_cuts_and_square_and_checked_by_two():
+    hashes = hashes_of(factory.jpeg_from(factory.scene(seed=7)))
+
+    assert len(hashes.cut) == 4
+    assert hashes.kept() == [hashes.photo, *hashes.cut, hashes.square]
+    assert hashes.own() == [hashes.photo, hashes.square]
+
+
+def test_a_flat_photo_has_no_hashes():
+    hashes = hashes_of(factory.jpeg_bytes((1200, 900)))
+
+    assert hashes.kept() == [] and hashes.own() == []
+
+
+def test_hashing_is_done_and_timed_only_when_asked():
+    data = factory.jpeg_from(factory.scene((800, 600), seed=8))
+    timings: dict[str, float] = {}
+    plain = images.make_thumbnails(io.BytesIO(data), timings=timings)
+    assert "hash" not in timings
+
+    hashed = images.make_thumbnails(
+        io.BytesIO(data), timings=timings, hashes=images.Hashes()
+    )
+
+    assert timings["hash"] > 0
+    assert hashed == plain

@@ -22,7 +22,8 @@ SURFACE = {
     "avatars.pacing": {"poll_for_work"},
     "avatars.storage": {"photo_files"},
     "avatars.tasks": {"resize_avatar"},
-    "avatars.models": {"uploads_storage", "original_upload_to"},
+    "avatars.models": {"uploads_storage", "original_upload_to", "BlockedPhoto"},
+    "avatars.blocklist": {"lift"},
 }
 
 

@@ -2,6 +2,7 @@
 leaves, for a photo that is made, refused, stopped, lost or replaced."""
 
 import io
+from html import escape
 from types import SimpleNamespace
 
 import pytest
@@ -10,8 +11,8 @@ from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from avatars import images, resize, sandbox
-from avatars.models import Avatar
+from avatars import blocklist, images, resize, sandbox, state
+from avatars.models import Avatar, BlockedPhoto
 from avatars.storage import thumbnail_name, thumbnail_names
 from avatars.tasks import resize_avatar
 from testing import image_factory
@@ -35,7 +36,8 @@ def test_a_current_task_writes_every_size_and_records_them(queued):
 
     assert outcome is not None and "error" not in outcome
     stem = outcome["thumbnails"]
-    assert outcome == {"image": queued.image.name, "thumbnails": stem}
+    assert outcome["image"] == queued.image.name
+    assert set(outcome) == {"image", "thumbnails", "hashes"}
     assert stored_thumbnails() == set(thumbnail_names(stem))
     queued.refresh_from_db()
     assert queued.thumbnails == stem  # claimed; the state waits for the outcome
@@ -152,3 +154,67 @@ def test_task_for_a_photo_replaced_midway_drops_its_thumbnails(queued, monkeypat
     )
     assert outcome is None
     assert stored_thumbnails() == set()
+
+
+def upload(avatar: Avatar, data: bytes, on_commit) -> str:
+    with on_commit(execute=True):
+        avatar.image = SimpleUploadedFile("photo.jpg", data)
+        avatar.save()
+    return avatar.image.name
+
+
+def test_a_photo_moderators_removed_cannot_be_uploaded_again(
+    client, django_capture_on_commit_callbacks
+):
+    on_commit = django_capture_on_commit_callbacks
+    photo = image_factory.scene(seed=21)
+    person = User.objects.create_user("ada", "ada@example.com", "x")
+    avatar = person.avatar
+    upload(avatar, image_factory.jpeg_from(photo), on_commit)
+    with on_commit(execute=True):
+        assert state.record_outcome(avatar, avatar.task_id, run(avatar))
+    assert len(avatar.hashes.split()) == 6
+    with on_commit(execute=True):
+        state.remove_photo(avatar, block=True)
+    assert BlockedPhoto.objects.filter(user=person).exists()
+
+    smaller = image_factory.jpeg_from(photo.resize((800, 600)), quality=70)
+    original = upload(avatar, smaller, on_commit)
+    outcome = run(avatar)
+
+    assert outcome == {
+        "image": original,
+        "error": blocklist.REMOVED,
+        "refused": "yes",
+        "blocked": "yes",
+    }
+    assert stored_thumbnails() == set()
+    with on_commit(execute=True):
+        assert state.record_outcome(avatar, avatar.task_id, outcome)
+    avatar.refresh_from_db()
+    assert (avatar.state, avatar.error, avatar.image.name) == (
+        "failed",
+        blocklist.REMOVED,
+        "",
+    )
+    assert stored_names("uploads", "originals") == []
+    client.force_login(person)
+    fragment = client.get("/profile/avatar/").content.decode()
+    assert escape(blocklist.REMOVED) in fragment
+    assert "Try again" not in fragment
+
+
+def test_another_photo_after_a_removal_is_made_as_usual(
+    django_capture_on_commit_callbacks,
+):
+    on_commit = django_capture_on_commit_callbacks
+    avatar = User.objects.create_user("bo", "bo@example.com", "x").avatar
+    upload(avatar, image_factory.jpeg_from(image_factory.scene(seed=22)), on_commit)
+    with on_commit(execute=True):
+        state.record_outcome(avatar, avatar.task_id, run(avatar))
+        state.remove_photo(avatar, block=True)
+
+    upload(avatar, image_factory.jpeg_from(image_factory.scene(seed=23)), on_commit)
+    outcome = run(avatar)
+
+    assert outcome is not None and "error" not in outcome

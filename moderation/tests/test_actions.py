@@ -1,6 +1,8 @@
 """Each action's effect on the person, the e-mail that tells them (never who
 reported them), its audit entry, and the reports it closes."""
 
+import io
+
 import pytest
 from allauth.core import context
 from allauth.usersessions.models import UserSession
@@ -10,13 +12,15 @@ from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, RequestFactory
 
-from avatars.models import State
+from avatars import blocklist, fingerprints, images
+from avatars.models import Avatar, BlockedPhoto, State
 from avatars.state import attach_photo, claim_thumbnails, mark_processing
 from moderation import actions
 from moderation.models import Action, AuditEntry, Report
 from registration.models import Profile, User, Visibility
 from registration.tests.test_account import log_in
 from registration.tests.test_people import PASSWORD, member, signed_in_as
+from testing import image_factory
 from testing.mail import deliver
 from testing.thumbnails import any_exist, write_thumbnails
 
@@ -78,6 +82,26 @@ def test_remove_photo_deletes_its_files_and_shows_the_initials(
     assert "We removed your profile photo" in message.body
     assert "Against the rules" in message.body
     assert "rita" not in message.body + message.alternatives[0][0]
+
+
+def test_a_removed_photo_goes_on_the_blocklist_and_the_email_says_so(
+    moderator, paula, django_capture_on_commit_callbacks
+):
+    hashes = images.Hashes()
+    data = image_factory.jpeg_from(image_factory.scene(seed=31))
+    images.make_thumbnails(io.BytesIO(data), hashes=hashes)
+    kept = fingerprints.as_text(hashes.kept())
+    Avatar.objects.filter(pk=paula.pk).update(
+        state=State.READY, thumbnails=write_thumbnails(), hashes=kept
+    )
+
+    act(moderator, Action.REMOVE_PHOTO, paula, django_capture_on_commit_callbacks)
+
+    (entry,) = BlockedPhoto.objects.all()
+    assert (entry.user, entry.hashes) == (paula, kept)
+    assert blocklist.is_blocked(hashes)
+    (message,) = mail.outbox
+    assert "The same photo cannot be uploaded again." in message.body
 
 
 def test_a_resize_running_when_the_photo_is_removed_cannot_claim(

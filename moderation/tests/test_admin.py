@@ -10,6 +10,7 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
+from avatars.models import BlockedPhoto
 from moderation.models import Action, AuditEntry, Report
 from registration.models import Profile, User
 from registration.tests.test_people import member, signed_in_as
@@ -19,6 +20,7 @@ pytestmark = pytest.mark.django_db
 
 PEOPLE = "/admin/moderation/reportedperson/"
 AUDIT = "/admin/moderation/auditentry/"
+BLOCKED = "/admin/avatars/blockedphoto/"
 
 
 def staff(username: str, moderates: bool = True) -> Client:
@@ -44,7 +46,7 @@ def test_staff_without_the_permission_get_the_admins_403():
     paula = member("paula")
     report(paula, member("rita"))
 
-    for url in (PEOPLE, f"{PEOPLE}{paula.pk}/change/", AUDIT):
+    for url in (PEOPLE, f"{PEOPLE}{paula.pk}/change/", AUDIT, BLOCKED):
         assert clerk.get(url).status_code == 403
     assert (
         run(clerk, Action.SUSPEND, [paula], confirm="yes", reason="x").status_code
@@ -154,3 +156,39 @@ def test_the_audit_log_is_shown_and_never_edited_or_deleted_in_the_admin(
         assert shown.status_code == 403
     assert AuditEntry.objects.get().reason == "Nothing wrong"
     assert mona.get(f"{AUDIT}{entry.pk}/change/").status_code == 200
+
+
+def test_a_blocked_photo_is_lifted_through_a_reason_and_recorded():
+    mona, paula = staff("mona"), member("paula")
+    entry = BlockedPhoto.objects.create(user=paula, hashes="00ff00ff00ff00ff")
+    listed = mona.get(BLOCKED).content.decode()
+    assert "paula" in listed and "Lifted a photo block" in listed
+    lift = {"action": "lift_block", "_selected_action": [entry.pk]}
+
+    asked = mona.post(BLOCKED, lift).content.decode()
+    refused = mona.post(BLOCKED, {**lift, "confirm": "yes", "reason": ""})
+    assert "why?" in asked and BlockedPhoto.objects.exists()
+    assert refused.status_code == 200 and BlockedPhoto.objects.exists()
+
+    done = mona.post(BLOCKED, {**lift, "confirm": "yes", "reason": "Appeal upheld"})
+
+    assert done.status_code == 302
+    assert not BlockedPhoto.objects.exists()
+    (audit,) = AuditEntry.objects.all()
+    assert (audit.action, audit.person_username, audit.moderator_username) == (
+        Action.LIFT_BLOCK,
+        "paula",
+        "mona",
+    )
+    assert audit.reason == "Appeal upheld"
+
+
+def test_lifting_is_not_a_person_action_and_blocks_are_never_added_by_hand():
+    mona = staff("mona")
+    report(member("paula"), member("rita"))
+
+    people = mona.get(PEOPLE).content.decode()
+
+    assert 'value="remove_photo"' in people
+    assert "lift_block" not in people
+    assert mona.get(f"{BLOCKED}add/").status_code == 403
