@@ -16,6 +16,7 @@ removed").
 import math
 import operator
 import statistics
+from collections.abc import Iterable, Sequence
 
 from PIL import Image, ImageStat
 
@@ -64,6 +65,15 @@ def distance(a: int, b: int) -> int:
 
 def matches(a: int, b: int) -> bool:
     return distance(a, b) <= MATCH_BITS
+
+
+def any_match(kept: Sequence[int], hashes: Iterable[int]) -> bool:
+    """Whether any of `hashes` is within MATCH_BITS of any of `kept`: one
+    pass over `kept` a hash (the blocklist's check; inlined, as it runs over
+    every blocked hash)."""
+    return any(
+        (bits ^ other).bit_count() <= MATCH_BITS for bits in hashes for other in kept
+    )
 
 
 def as_text(hashes: "list[int]") -> str:

@@ -101,3 +101,11 @@ def test_hashes_are_kept_as_text_and_read_back():
     assert len(text) <= 4 * 17
     assert fingerprints.from_text(text) == hashes
     assert fingerprints.from_text("") == []
+
+
+def test_any_match_finds_a_hash_within_the_bits_and_no_further():
+    near, far = 0b1111_1111, 0b1_1111_1111  # 8 and 9 bits from 0
+
+    assert fingerprints.any_match([far, near], [0])
+    assert not fingerprints.any_match([far], [0, 2**64 - 1])
+    assert not fingerprints.any_match([], [0])
