@@ -179,7 +179,11 @@ def clean_slate() -> None:
     HUEY.flush()
     pacing.forget_last_look()
     cache.clear()
-    for alias, folder in (("default", "avatars"), ("uploads", "originals")):
+    for alias, folder in (
+        ("default", "avatars"),
+        ("uploads", "originals"),
+        ("uploads", "exports"),
+    ):
         for name in stored_names(alias, folder):
             storages[alias].delete(f"{folder}/{name}")
 

@@ -1,7 +1,7 @@
 """The photo pipeline: a person's photo from the upload to its square thumbnails.
 
 It knows the user model (settings.AUTH_USER_MODEL) and nothing of the app that
-signs people up nor of moderation; they use it through this surface alone
+signs people up, of moderation or of exports; they use it through this surface alone
 (avatars/tests/test_init.py holds them to it):
 
 - `user.avatar`: the `avatars.models.Avatar` made with every user. Load it with
@@ -25,6 +25,12 @@ signs people up nor of moderation; they use it through this surface alone
   `avatars.views.status_context(avatar)`; it polls the URL named
   `avatar-status` and offers `avatar-retry` and `avatar-remove` (which removes
   the photo) itself.
+- `avatars.storage.photo_files(avatar)`: every file kept of the photo (each
+  size of the square, and the original while it is kept), with its storage:
+  what a person's data export takes.
+- `avatars.pacing.poll_for_work(started_at)`: the status fragment's pace for
+  other background work shown live (the export's status polls at it), with
+  `{% include "avatars/_polling.html" %}` for its htmx attributes.
 - `{% load avatars %}{% avatar person 96 %}`: anyone's avatar, at any size the
   site makes (avatars.images.DISPLAY_SIZES).
 - For what was written before the pipeline had its own app: the photo task's

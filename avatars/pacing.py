@@ -189,6 +189,15 @@ def next_poll(avatar: Avatar, previous: Previous | None = None) -> Poll | None:
     return queued_poll(queued_ahead(avatar), workers, previous)
 
 
+def poll_for_work(started_at: datetime | None) -> Poll:
+    """The pace of other work the site shows live (an export of a person's
+    data): as a photo being made since `started_at`, slowly while no worker
+    is alive."""
+    if not live_workers().count:
+        return Poll(conf.NO_WORKER_POLL_MS, worker_alive=False)
+    return processing_poll(started_at)
+
+
 def processing_poll(started_at: datetime | None, now: float | None = None) -> Poll:
     """Every FAST_POLL_MS while a photo is new, then doubling each second."""
     now = time.time() if now is None else now

@@ -5,12 +5,16 @@ import errno
 import os
 import tempfile
 import uuid
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.core.files.base import File
-from django.core.files.storage import FileSystemStorage
+from django.core.files.storage import FileSystemStorage, Storage, storages
 
 from avatars import images
+
+if TYPE_CHECKING:
+    from avatars.models import Avatar
 
 
 class AtomicFileSystemStorage(FileSystemStorage):
@@ -68,3 +72,29 @@ def new_thumbnail_stem() -> str:
     # Never derived from anything the user sent; new for every photo, so its
     # URLs are too and no cache can show an old one.
     return f"avatars/{uuid.uuid4().hex}"
+
+
+@dataclass(frozen=True)
+class PhotoFile:
+    """One file the site keeps of a person's photo."""
+
+    storage: Storage
+    name: str
+    side: int | None  # the square's side in pixels; None: the uploaded original
+
+
+def photo_files(avatar: "Avatar") -> list[PhotoFile]:
+    """Every file kept of the avatar's photo, as its row names them: the
+    square in each size made, largest first, and the original while it is
+    kept (until the squares are recorded: a photo not processed yet, or one
+    that failed)."""
+    files = []
+    if avatar.thumbnails:
+        thumbnails = storages["default"]
+        files = [
+            PhotoFile(thumbnails, thumbnail_name(avatar.thumbnails, side), side)
+            for side in images.PIXEL_SIZES
+        ]
+    if avatar.image.name:
+        files.append(PhotoFile(avatar.image.storage, avatar.image.name, None))
+    return files

@@ -17,9 +17,15 @@ from avatars.conf import conf
 
 logger = logging.getLogger(__name__)
 
+# Photos before other work (an export of a person's data has 0): the SQLite and
+# PostgreSQL queues hand out the highest priority first. huey's plain Redis
+# queue is a list that refuses priorities: there, first come first served.
+PHOTO_PRIORITY = 10 if HUEY.storage.priority else None
+
 
 @db_task(
     context=True,
+    priority=PHOTO_PRIORITY,
     retries=conf.RETRIES,
     retry_delay=conf.RETRY_DELAY,
     retry_backoff=2,

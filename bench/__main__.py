@@ -11,7 +11,8 @@ g the people pages as the membership grows (1,000 to 1,000,000 members, on
 SQLite and PostgreSQL; no servers, the test client in a process of its own),
 m what the metrics cost (the status fragment with and without them, the
 middleware per request, one /metrics scrape), k a sign-in with the password
-against one with a passkey.
+against one with a passkey, e the time and size of a member's archive ("Download
+your data"; no servers, the worker's function in a process of its own).
 
 --quick runs every section once on small inputs (100 members), through the same
 code: CI runs it so that the benchmark cannot break unnoticed.
@@ -31,6 +32,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench import exports as bench_exports
 from bench import growth, site, workers
 from bench import photos as bench_photos
 from bench.photos import Photo
@@ -51,7 +53,7 @@ from testing import chromium
 from testing.mail import smtp_server
 from testing.processes import BASE_DIR, Worker, procfile_command
 
-SECTIONS = "123456789wbgmk"
+SECTIONS = "123456789wbgmke"
 DEFAULT_SETTINGS = "bench.settings"
 STARTED = time.monotonic()
 
@@ -176,7 +178,10 @@ def run(report: Report, photos: dict[Photo, Path], args: argparse.Namespace) -> 
     if "g" in sections:
         progress("g: the people pages as the membership grows…")
         growth.growth(report, args, progress)
-    if not set(sections) - {"4", "g"}:
+    if "e" in sections:
+        progress("e: the time and size of an archive…")
+        bench_exports.archive_figures(report, runs, args.quick, progress)
+    if not set(sections) - {"4", "g", "e"}:
         return
 
     work = Path(tempfile.mkdtemp(prefix="avatars-bench-"))

@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "registration",
     "avatars",
     "moderation",
+    "exports",
     # The admin site that asks staff for a second factor (config.admin).
     "config.apps.AdminConfig",
     "django.contrib.auth",

@@ -8,6 +8,8 @@ from config import metrics, views
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    # Before allauth's accounts/ (in registration's), which would 404 it first.
+    path("", include("exports.urls")),
     path("", include("registration.urls")),
     path("", include("avatars.urls")),
     path("", include("moderation.urls")),

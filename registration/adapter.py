@@ -1,7 +1,7 @@
 """The glue between django-allauth and the site."""
 
 import unicodedata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
@@ -14,6 +14,9 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 
 from registration.models import User
+
+if TYPE_CHECKING:
+    from registration.tasks import Email
 
 
 def normalised_login(login: str) -> str:
@@ -98,8 +101,17 @@ class AccountAdapter(DefaultAccountAdapter):
     ) -> None:
         """Render the message here, send it from the worker once the change that
         asked for it has committed."""
-        from registration.tasks import Email, queue_email
+        from registration.tasks import queue_email
 
+        fields = self.render_for_worker(template_prefix, email, context)
+        transaction.on_commit(lambda: queue_email(fields))
+
+    def render_for_worker(
+        self, template_prefix: str, email: str, context: dict[str, Any]
+    ) -> "Email":
+        """The message rendered in this request, as the plain data the worker's
+        send_email takes: for a message the worker sends later, when there is
+        no request to build its links from (the export's "ready")."""
         request = self.request
         message = self.render_mail(
             template_prefix,
@@ -122,7 +134,7 @@ class AccountAdapter(DefaultAccountAdapter):
                 for content, mimetype in getattr(message, "alternatives", [])
             ],
         }
-        transaction.on_commit(lambda: queue_email(fields))
+        return fields
 
     def _get_login_attempts_cache_key(
         self, request: HttpRequest, **credentials: Any

@@ -135,6 +135,7 @@ def delete_records_of_ended_sessions(
 @db_task(
     context=True,
     task_base=tasks.resize_avatar.task_class,
+    priority=tasks.resize_avatar.task_class.default_priority,
     retries=tasks.resize_avatar.retries,
     retry_delay=tasks.resize_avatar.retry_delay,
     retry_backoff=2,

@@ -195,7 +195,7 @@ def test_newer_photo_wins_whichever_task_finishes_first(
     wait_for_outcome(new)
     # The old task stores nothing, so its end is known from the worker's log:
     # until then it may still be removing the thumbnails it wrote.
-    finished = re.compile(rf"{old.task_id} \d+ retries executed")
+    finished = re.compile(rf"{old.task_id}( p=\d+)? \d+ retries executed")
     deadline = time.monotonic() + 30
     while not finished.search(consumer.output):
         assert time.monotonic() < deadline, consumer.output

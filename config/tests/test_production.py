@@ -1,6 +1,7 @@
 """The site as deployed: the Procfile's web and worker under DJANGO_DEBUG=0.
 
-Chromium signs up, watches the photo appear and edits the profile; any
+Chromium signs up, watches the photo appear, edits the profile and downloads
+its archive; any
 Content-Security-Policy violation it reports fails the test.
 """
 
@@ -49,6 +50,16 @@ def test_production_site_works_under_its_content_security_policy(page, tmp_path)
         page.goto("/profile/")
         page.get_by_role("link", name=link).click()
         expect(page.locator(".tabs [aria-current=page]")).to_be_visible()
+    # "Download your data", from the worker, under the policy too.
+    page.goto("/profile/")
+    page.get_by_role("link", name="Download your data").click()
+    page.get_by_role("button", name="Prepare my archive").click()
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.locator("#export")).to_have_attribute("data-state", "ready")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download your archive").click()
+    assert download.value.suggested_filename.startswith("avatars-prod-")
     page.get_by_role("button", name="Log out").click()
     page.wait_for_url("**/login/")
 
