@@ -46,6 +46,10 @@
     img.draggable = false;
     const square = make("div", "photo-picker__square", frame);
     square.tabIndex = 0;
+    // A widget of its own that takes the arrow keys: "application" tells a
+    // screen reader to pass them on rather than read on (and permits the label).
+    square.setAttribute("role", "application");
+    square.setAttribute("aria-roledescription", "crop square");
     square.setAttribute("aria-label", "Crop square");
     square.setAttribute("aria-describedby", base + "-crop-help");
     for (const c of CORNERS) {
