@@ -21,7 +21,9 @@ signs people up nor of moderation; they use it through this surface alone
 - The status fragment: `{% include "avatars/status.html" %}` with
   `avatars.views.status_context(avatar)`; it polls the URL named
   `avatar-status` and offers `avatar-retry` and `avatar-remove` (which removes
-  the photo) itself.
+  the photo) itself. `{% include "avatars/announcement.html" %}`, with the same
+  context, outside anything re-rendered, is the live region that tells screen
+  readers what the fragment's changes mean (the fragment updates it).
 - `{% load avatars %}{% avatar person 96 %}`: anyone's avatar, at any size the
   site makes (avatars.images.DISPLAY_SIZES).
 - For what was written before the pipeline had its own app: the photo task's
