@@ -194,6 +194,13 @@ def send_faulty_sign_up(page: Page) -> None:
     page.locator(".field--error").first.wait_for()
 
 
+def send_wrong_password(page: Page) -> None:
+    page.get_by_label("Login").fill("nobody")
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign In", exact=True).click()
+    page.locator("[data-error-summary]").wait_for()
+
+
 def choose_photo(page: Page) -> None:
     page.get_by_label("Profile photo").set_input_files(
         {
@@ -218,6 +225,7 @@ PAGES = [
     AuditedPage("sign-up with errors", "/register/", act=send_faulty_sign_up),
     AuditedPage("sign-up with a photo chosen", "/register/", act=choose_photo),
     AuditedPage("log-in", "/accounts/login/"),
+    AuditedPage("log-in with errors", "/accounts/login/", act=send_wrong_password),
     AuditedPage("password reset", "/accounts/password/reset/"),
     AuditedPage("profile, no photo", "/profile/", with_photo(State.NONE)),
     AuditedPage("profile, photo queued", "/profile/", with_photo(State.QUEUED)),
