@@ -53,6 +53,23 @@ def test_the_announcement_changes_only_when_the_state_does(client, photo_jpeg):
     assert 'value="processing" hx-swap-oob="true"' in moved
 
 
+def test_a_failure_and_remove_photo_are_announced(client, photo_jpeg):
+    signup(client, photo_jpeg)
+    Avatar.objects.update(state="failed", error="That file is not a photo.")
+
+    failed = client.get("/profile/avatar/", {"said": "processing"}, **HTMX)
+    removed = post(client, "/profile/avatar/remove/", {}, **HTMX)
+
+    assert (
+        'hx-swap-oob="innerHTML">Your photo could not be used. That file is not a'
+        " photo.</p>"
+    ) in failed.content.decode()
+    assert (
+        'hx-swap-oob="innerHTML">No photo: your initials show instead.</p>'
+        in removed.content.decode()
+    )
+
+
 def finish_resize(avatar: Avatar) -> None:
     """Play the worker's part: start, write thumbnails, store the outcome."""
     Avatar.objects.filter(pk=avatar.pk).update(state="processing")
