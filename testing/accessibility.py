@@ -13,7 +13,8 @@ from typing import Any, Literal
 
 from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth import get_user_model
-from django.core.exceptions import BadRequest
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.test import Client, RequestFactory, override_settings
@@ -146,7 +147,7 @@ def served_by_django(
                 body=response.content,
             )
 
-        visit.context.route(f"{visit.url}/error/*", fulfill)
+        visit.context.route(f"{visit.url}/error/**", fulfill)
 
     return arrange
 
@@ -157,6 +158,12 @@ def bad_request() -> HttpResponse:
 
 def server_error() -> HttpResponse:
     return defaults.server_error(RequestFactory().get("/"))
+
+
+def permission_denied() -> HttpResponse:
+    request = RequestFactory().get("/")
+    request.user = AnonymousUser()
+    return defaults.permission_denied(request, PermissionDenied())
 
 
 def refused_csrf_token() -> HttpResponseBase:
@@ -174,10 +181,12 @@ def oversized_upload() -> HttpResponseBase:
 
 
 def too_many_attempts() -> HttpResponseBase:
-    with override_settings(ACCOUNT_RATE_LIMITS={"login_failed": "1/m/ip"}):
-        client = Client()
+    """allauth's limit on typing the password (here, to delete the account)."""
+    client = Client()
+    client.force_login(get_user_model().objects.create_user("guesser"))
+    with override_settings(ACCOUNT_RATE_LIMITS={"reauthenticate": "1/m/user"}):
         for _ in range(2):
-            response = client.post("/accounts/login/", {"login": "x", "password": "y"})
+            response = client.post("/accounts/delete/", {"password": "guess"})
     return response
 
 
@@ -218,6 +227,7 @@ class AuditedPage:
     path: str
     arrange: Callable[[Visit], None] = nothing  # rows, a sign-in, a route
     act: Callable[[Page], None] = nothing  # on the page: fill a form, choose a file
+    status: int = 200  # what the page answers: it is this page, not another
 
 
 PAGES = [
@@ -244,10 +254,16 @@ PAGES = [
     AuditedPage("account: two-factor", "/accounts/2fa/", sign_in),
     AuditedPage("account: sessions", "/accounts/sessions/", sign_in),
     AuditedPage("account: delete", "/accounts/delete/", sign_in),
-    AuditedPage("400", "/error/400/", served_by_django(bad_request)),
-    AuditedPage("403", "/error/403/", served_by_django(refused_csrf_token)),
-    AuditedPage("404", "/no/such/page/"),
-    AuditedPage("413", "/error/413/", served_by_django(oversized_upload)),
-    AuditedPage("429", "/error/429/", served_by_django(too_many_attempts)),
-    AuditedPage("500", "/error/500/", served_by_django(server_error)),
+    AuditedPage("400", "/error/400/", served_by_django(bad_request), status=400),
+    AuditedPage("403", "/error/403/", served_by_django(permission_denied), status=403),
+    AuditedPage(
+        "403, a refused CSRF token",
+        "/error/403/",
+        served_by_django(refused_csrf_token),
+        status=403,
+    ),
+    AuditedPage("404", "/no/such/page/", status=404),
+    AuditedPage("413", "/error/413/", served_by_django(oversized_upload), status=413),
+    AuditedPage("429", "/error/429/", served_by_django(too_many_attempts), status=429),
+    AuditedPage("500", "/error/500/", served_by_django(server_error), status=500),
 ]

@@ -25,7 +25,10 @@ def test_the_page_has_no_serious_accessibility_violation(
     try:
         audited.arrange(Visit(context, live_server.url))
         page = context.new_page()
-        page.goto(audited.path)
+        response = page.goto(audited.path)
+        # This page, not another: no redirect to the log-in, no other answer.
+        assert response and response.status == audited.status, page.content()
+        assert page.url == live_server.url + audited.path
         audited.act(page)
         for (width, (w, h)), theme in itertools.product(WIDTHS.items(), THEMES):
             page.set_viewport_size({"width": w, "height": h})
