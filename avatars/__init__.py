@@ -24,7 +24,9 @@ signs people up, of moderation or of exports; they use it through this surface a
 - The status fragment: `{% include "avatars/status.html" %}` with
   `avatars.views.status_context(avatar)`; it polls the URL named
   `avatar-status` and offers `avatar-retry` and `avatar-remove` (which removes
-  the photo) itself.
+  the photo) itself. `{% include "avatars/announcement.html" %}`, with the same
+  context, outside anything re-rendered, is the live region that tells screen
+  readers what the fragment's changes mean (the fragment updates it).
 - `avatars.storage.photo_files(avatar)`: every file kept of the photo (each
   size of the square, and the original while it is kept), with its storage:
   what a person's data export takes.

@@ -46,6 +46,9 @@ def avatar_status(request: HtmxHttpRequest) -> HttpResponse:
     context = status_context(avatar, pacing.previous_poll(request.GET))
     # The last poll's answer also changes the top bar's avatar (out of band).
     context["header_oob"] = bool(request.htmx) and not avatar.pending
+    # The announcement changes only when the state it speaks of does: a poll
+    # that finds the photo still queued says nothing new.
+    context["announce"] = bool(request.htmx) and request.GET.get("said") != avatar.state
     response = render(request, STATUS_TEMPLATE, context)
     if request.htmx and not avatar.pending:
         # The fragment carries no trigger any more; 286 also tells htmx 2 to stop.
@@ -62,7 +65,9 @@ def retry_avatar(request: HtmxHttpRequest) -> HttpResponse:
         state.retry(avatar)
     if not request.htmx:
         return redirect(settings.LOGIN_REDIRECT_URL)
-    return render(request, STATUS_TEMPLATE, status_context(avatar))
+    return render(
+        request, STATUS_TEMPLATE, {**status_context(avatar), "announce": True}
+    )
 
 
 @require_GET
@@ -90,7 +95,9 @@ def remove_avatar(request: HtmxHttpRequest) -> HttpResponse:
     if not request.htmx:
         return redirect(settings.LOGIN_REDIRECT_URL)
     return render(
-        request, STATUS_TEMPLATE, {**status_context(avatar), "header_oob": True}
+        request,
+        STATUS_TEMPLATE,
+        {**status_context(avatar), "header_oob": True, "announce": True},
     )
 
 

@@ -206,7 +206,7 @@ def test_the_photo_and_its_square_survive_a_taken_username(
     chosen = crop_values(page)
 
     page.get_by_role("button", name="Sign up").click()
-    expect(page.get_by_text("That username is taken.")).to_be_visible()
+    expect(page.get_by_text("That username is taken.", exact=True)).to_be_visible()
     assert page.locator("#id_image").evaluate("input => input.files.length") == 1
     assert crop_values(page) == chosen
     expect(page.locator(".photo-picker__square")).to_be_visible()

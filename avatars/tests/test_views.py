@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -14,19 +16,58 @@ def test_queued_avatar_polls_in_place_with_its_status(client, photo_jpeg):
     signup(client, photo_jpeg)
 
     page = client.get("/profile/").content.decode()
-    fragment = client.get("/profile/avatar/", **HTMX)
+    fragment = client.get("/profile/avatar/", {"said": "queued"}, **HTMX)
 
     element = avatar_element(page)
     assert 'data-state="queued"' in element
     assert 'hx-get="/profile/avatar/"' in element
     assert 'hx-trigger="every ' in element
     assert 'hx-swap="outerHTML"' in element
-    assert 'aria-live="polite"' in element
+    assert "aria-live" not in element  # replaced by each poll: not a live region
+    assert 'hx-include="#avatar-said"' in element
     assert "Waiting for a worker…" in page
     assert fragment.status_code == 200
     body = fragment.content.decode().strip()
     assert body.startswith('<div id="avatar"') and body.endswith("</div>")
     assert 'hx-trigger="every ' in avatar_element(body)
+
+
+def test_the_announcement_changes_only_when_the_state_does(client, photo_jpeg):
+    signup(client, photo_jpeg)
+
+    page = client.get("/profile/").content.decode()
+    same = client.get("/profile/avatar/", {"said": "queued"}, **HTMX).content.decode()
+    Avatar.objects.update(state="processing")
+    moved = client.get("/profile/avatar/", {"said": "queued"}, **HTMX).content.decode()
+
+    region = re.search(r'<p id="avatar-announcement"[^>]*>([^<]*)</p>', page)
+    assert region and 'role="status"' in region.group(0)
+    assert region.group(1) == "Your photo is waiting its turn."
+    assert 'name="said" value="queued"' in page
+    assert 'id="avatar-announcement"' not in same
+    assert 'id="avatar-said"' not in same
+    assert (
+        '<p id="avatar-announcement" class="visually-hidden" role="status"'
+        ' hx-swap-oob="innerHTML">Processing your photo…</p>'
+    ) in moved
+    assert 'value="processing" hx-swap-oob="true"' in moved
+
+
+def test_a_failure_and_remove_photo_are_announced(client, photo_jpeg):
+    signup(client, photo_jpeg)
+    Avatar.objects.update(state="failed", error="That file is not a photo.")
+
+    failed = client.get("/profile/avatar/", {"said": "processing"}, **HTMX)
+    removed = post(client, "/profile/avatar/remove/", {}, **HTMX)
+
+    assert (
+        'hx-swap-oob="innerHTML">Your photo could not be used. That file is not a'
+        " photo.</p>"
+    ) in failed.content.decode()
+    assert (
+        'hx-swap-oob="innerHTML">No photo: your initials show instead.</p>'
+        in removed.content.decode()
+    )
 
 
 def finish_resize(avatar: Avatar) -> None:
@@ -237,7 +278,7 @@ def test_the_last_poll_also_changes_the_top_bars_avatar(client, photo_jpeg):
     signup(client, photo_jpeg)
     avatar = Avatar.objects.get()
     page = client.get("/profile/").content.decode()
-    queued = client.get("/profile/avatar/", **HTMX).content.decode()
+    queued = client.get("/profile/avatar/", {"said": "queued"}, **HTMX).content.decode()
     finish_resize(avatar)
 
     final = client.get("/profile/avatar/", **HTMX).content.decode()

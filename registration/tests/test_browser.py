@@ -125,7 +125,7 @@ def test_deleting_the_account_leaves_nothing_behind(page, tmp_path, start_consum
     expect(page.get_by_role("heading", name="Delete your account")).to_be_visible()
     page.get_by_label("Your password").fill("not it")
     page.get_by_role("button", name="Delete my account").click()
-    expect(page.get_by_text("Incorrect password.")).to_be_visible()
+    expect(page.get_by_text("Incorrect password.", exact=True)).to_be_visible()
     page.get_by_label("Your password").fill("correct horse battery")
     page.get_by_role("button", name="Delete my account").click()
 

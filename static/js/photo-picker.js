@@ -13,6 +13,7 @@
   const NO_PREVIEW =
     "Your browser can't show a preview of this photo. It will be cropped to the centred square.";
   const CORNERS = ["nw", "ne", "sw", "se"];
+  const STEP_PERCENT = 25; // how often the upload's progress is announced
   let uid = 0;
   const progressByXhr = new WeakMap();
 
@@ -46,6 +47,10 @@
     img.draggable = false;
     const square = make("div", "photo-picker__square", frame);
     square.tabIndex = 0;
+    // A widget of its own that takes the arrow keys: "application" tells a
+    // screen reader to pass them on rather than read on (and permits the label).
+    square.setAttribute("role", "application");
+    square.setAttribute("aria-roledescription", "crop square");
     square.setAttribute("aria-label", "Crop square");
     square.setAttribute("aria-describedby", base + "-crop-help");
     for (const c of CORNERS) {
@@ -56,6 +61,9 @@
     help.textContent = HELP;
     const live = make("p", "visually-hidden", stage);
     live.setAttribute("aria-live", "polite");
+    // The upload's progress for screen readers, in steps of 25 %: outside the
+    // stage (hidden when there is no preview) and there before it first speaks.
+    make("p", "visually-hidden upload-progress__said", picker).setAttribute("role", "status");
 
     let url = null;
     let W = 0;
@@ -285,14 +293,25 @@
     if (!form || !xhr || !xhr.upload || !pickersIn(form).some(fileOf)) return;
     const box = progressFor(form);
     progressByXhr.set(xhr, box);
+    const said = pickersIn(form).find(fileOf).querySelector(".upload-progress__said");
+    let step = -1;
+    const announce = (pct) => {
+      const reached = Math.floor(pct / STEP_PERCENT) * STEP_PERCENT;
+      if (said && reached !== step) said.textContent = `Uploading your photo: ${(step = reached)}%`;
+    };
     showProgress(box, 0, "Uploading… 0%");
+    announce(0);
     // xhr.upload reports the request body; the xhr's own progress is the response.
     xhr.upload.addEventListener("progress", (p) => {
       if (!p.lengthComputable) return;
       const pct = Math.min(99, Math.floor((p.loaded / p.total) * 100));
       showProgress(box, pct, `Uploading… ${pct}%`);
+      announce(pct);
     });
-    xhr.upload.addEventListener("load", () => showProgress(box, 100, "Processing…"));
+    xhr.upload.addEventListener("load", () => {
+      showProgress(box, 100, "Processing…");
+      if (said) said.textContent = "Photo uploaded.";
+    });
   });
 
   // htmx fires this on the old (maybe swapped-out) form and again on a parent,

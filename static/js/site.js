@@ -2,7 +2,7 @@
  * Small things every page needs: a message when an htmx request fails (htmx
  * swaps nothing for an error answer, so the person would see nothing happen),
  * no polling from a tab nobody looks at, and "N characters left" under text
- * boxes with a length limit.
+ * boxes with a length limit, and focus on a form's error summary.
  */
 (function () {
   "use strict";
@@ -70,8 +70,27 @@
     update();
   }
 
+  // A form that comes back with problems: focus goes to its summary at the top
+  // (templates/accounts/_error_summary.html), whose links lead to each field.
+  function focusErrorSummary(root) {
+    const summary = root.matches && root.matches("[data-error-summary]") ? root : root.querySelector("[data-error-summary]");
+    if (summary) summary.focus();
+  }
+  // A link to a field focuses it and shows its label (a fragment link alone
+  // scrolls the input to the very top, its label out of sight).
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest && event.target.closest("[data-error-summary] a[href^='#']");
+    const field = link && document.getElementById(link.hash.slice(1));
+    if (!field) return;
+    event.preventDefault();
+    const label = document.querySelector(`label[for="${CSS.escape(field.id)}"]`) || field;
+    label.scrollIntoView({ block: "start" });
+    field.focus({ preventScroll: true });
+  });
+
   function bind(root) {
     root.querySelectorAll("textarea[data-counter]").forEach(countdown);
+    focusErrorSummary(root);
   }
   document.addEventListener("DOMContentLoaded", () => bind(document));
   document.addEventListener("htmx:load", (event) => bind(event.detail.elt));
