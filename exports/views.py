@@ -36,7 +36,12 @@ class MemberRequest(HtmxHttpRequest):
 def status_context(user: User) -> dict[str, Any]:
     """What the #export fragment shows: the latest export and its polling."""
     export = state.latest(user)
-    context: dict[str, Any] = {"export": export, "poll": None, "worker_present": True}
+    context: dict[str, Any] = {
+        "export": export,
+        "poll": None,
+        "worker_present": True,
+        "said": f"{export.state}:{export.step}" if export else "",
+    }
     if export is not None and export.in_preparation:
         poll = pacing.poll_for_work(export.started_at or export.requested_at)
         context.update(poll=poll, worker_present=poll.worker_alive)
@@ -74,6 +79,11 @@ def export(request: MemberRequest) -> HttpResponse:
 @require_GET
 def export_status(request: MemberRequest) -> HttpResponse:
     context = status_context(request.user)
+    # The announcement changes only when what it says does: a poll that
+    # finds the same state and step leaves the live region alone.
+    context["announce"] = (
+        bool(request.htmx) and request.GET.get("said") != context["said"]
+    )
     response = render(request, STATUS_TEMPLATE, context)
     if request.htmx and context["poll"] is None:
         # The fragment carries no trigger any more; 286 also tells htmx 2 to stop.

@@ -23,6 +23,7 @@ from django.views import defaults
 from playwright.sync_api import BrowserContext, Page, Route
 
 from avatars.models import Avatar, State
+from exports import models as exports
 from registration.models import Profile, Visibility
 from testing import image_factory
 from testing.members import add_members
@@ -221,6 +222,18 @@ def choose_photo(page: Page) -> None:
     page.locator(".photo-picker__square").wait_for()
 
 
+def with_export(state: str, **fields: Any) -> Callable[[Visit], None]:
+    """Signed in, with an archive in this state, as the worker would leave it."""
+
+    def arrange(visit: Visit) -> None:
+        now = timezone.now()
+        exports.Export.objects.create(
+            user=sign_in(visit), state=state, started_at=now, **fields
+        )
+
+    return arrange
+
+
 @dataclass(frozen=True)
 class AuditedPage:
     name: str
@@ -254,6 +267,23 @@ PAGES = [
     AuditedPage("account: two-factor", "/accounts/2fa/", sign_in),
     AuditedPage("account: sessions", "/accounts/sessions/", sign_in),
     AuditedPage("account: delete", "/accounts/delete/", sign_in),
+    AuditedPage("account: your data", "/accounts/export/", sign_in),
+    AuditedPage(
+        "account: your data, preparing",
+        "/accounts/export/",
+        with_export(exports.State.PREPARING, step=exports.Step.PHOTO),
+    ),
+    AuditedPage(
+        "account: your data, ready",
+        "/accounts/export/",
+        with_export(
+            exports.State.READY,
+            archive="exports/audit.zip",  # shown, never read
+            size=107_579,
+            finished_at=timezone.now(),
+            expires_at=timezone.now() + timedelta(days=1),
+        ),
+    ),
     AuditedPage("400", "/error/400/", served_by_django(bad_request), status=400),
     AuditedPage("403", "/error/403/", served_by_django(permission_denied), status=403),
     AuditedPage(

@@ -98,6 +98,32 @@ def test_the_status_polls_while_in_preparation_then_stops_at_ready():
     assert "Download your archive" in done.content.decode()
 
 
+def announcement(html: str) -> str | None:
+    """The live region's text in a page or fragment, None when it is not there."""
+    match = re.search(r'<p id="export-announcement"[^>]*>([^<]*)</p>', html)
+    return match.group(1) if match else None
+
+
+def test_the_announcement_changes_only_when_what_it_says_does():
+    client = signed_in(member("nora"))
+    ask(client)
+    page = client.get("/accounts/export/").content.decode()
+    said = re.search(r'name="said" value="([^"]*)"', page).group(1)
+    assert announcement(page) == "Your archive is waiting its turn."
+    assert "aria-live" not in export_element(page)
+    assert 'hx-include="#export-said"' in export_element(page)
+
+    status = "/accounts/export/status/"
+    same = client.get(status, {"said": said}, HTTP_HX_REQUEST="true").content
+    run_queued_exports()
+    ready = client.get(status, {"said": said}, HTTP_HX_REQUEST="true").content
+
+    assert announcement(same.decode()) is None
+    assert 'id="export-said"' not in same.decode()
+    assert announcement(ready.decode()) == "Your archive is ready to download."
+    assert 'hx-swap-oob="innerHTML"' in ready.decode()
+
+
 def test_one_archive_in_preparation_at_a_time():
     client = signed_in(member("nora"))
     ask(client)
