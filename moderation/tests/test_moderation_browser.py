@@ -14,14 +14,28 @@ from registration.tests.test_people import PASSWORD, member, ready_photo
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_report_then_a_moderator_removes_the_photo(browser, live_server):
+@pytest.fixture
+def new_page(browser, live_server):
+    """Pages of browsers of their own (a member's, a moderator's), closed after."""
+    contexts = []
+
+    def new_page():
+        contexts.append(browser.new_context(base_url=live_server.url))
+        return contexts[-1].new_page()
+
+    yield new_page
+    for context in contexts:
+        context.close()
+
+
+def test_report_then_a_moderator_removes_the_photo(new_page):
     paula = member("paula", Visibility.MEMBERS)
     ready_photo(paula)
     member("rita")
     mona = member("mona", is_staff=True)
     mona.user_permissions.add(Permission.objects.get(codename="moderate"))
 
-    rita = browser.new_context(base_url=live_server.url).new_page()
+    rita = new_page()
     rita.goto("/accounts/login/?next=/u/paula/")
     log_in(rita, "rita", PASSWORD)
     expect(rita.locator(".person img.avatar-img--photo")).to_be_visible()
@@ -35,7 +49,7 @@ def test_report_then_a_moderator_removes_the_photo(browser, live_server):
     )
     assert rita.evaluate("window.notReloaded") is True  # it opened in place
 
-    admin = browser.new_context(base_url=live_server.url).new_page()
+    admin = new_page()
     admin.goto("/admin/moderation/reportedperson/")
     log_in(admin, "mona", PASSWORD)  # the site's sign-in serves the admin too
     row = admin.get_by_role("row").filter(has_text="paula")
