@@ -51,22 +51,12 @@ def act(request: HttpRequest, action: Action, person: User, reason: str) -> Audi
     """Do `action` to `person` for `reason`, as request.user, in one
     transaction: the person's open reports are closed, the action recorded,
     and the e-mail queued once it commits."""
-    moderator = request.user
-    assert isinstance(moderator, User)
     with transaction.atomic():
         open_reports = Report.objects.filter(person=person, closed_at__isnull=True)
         latest = open_reports.order_by("-updated_at", "-pk").first()
         EFFECTS[action](person)
         open_reports.update(closed_at=timezone.now())
-        entry = AuditEntry.objects.create(
-            moderator=moderator,
-            moderator_username=moderator.username,
-            person=person,
-            person_username=person.username,
-            report=latest,
-            action=action,
-            reason=reason,
-        )
+        entry = record(request, action, person, reason, latest)
         if action in DONE:
             get_adapter(request).send_mail(
                 "moderation/email/action",
@@ -78,16 +68,28 @@ def act(request: HttpRequest, action: Action, person: User, reason: str) -> Audi
 
 def lift_block(request: HttpRequest, entry: BlockedPhoto, reason: str) -> AuditEntry:
     """Let the photo be uploaded again, as request.user, recorded with why."""
-    moderator = request.user
-    assert isinstance(moderator, User)
-    person = entry.user
     with transaction.atomic():
         blocklist.lift([entry])
-        return AuditEntry.objects.create(
-            moderator=moderator,
-            moderator_username=moderator.username,
-            person=person,
-            person_username=person.username if person else "",
-            action=Action.LIFT_BLOCK,
-            reason=reason,
-        )
+        return record(request, Action.LIFT_BLOCK, entry.user, reason)
+
+
+def record(
+    request: HttpRequest,
+    action: Action,
+    person: User | None,
+    reason: str,
+    report: Report | None = None,
+) -> AuditEntry:
+    """The audit entry of request.user's action, with both usernames as they
+    are now (a lifted block's account may be gone: no username)."""
+    moderator = request.user
+    assert isinstance(moderator, User)
+    return AuditEntry.objects.create(
+        moderator=moderator,
+        moderator_username=moderator.username,
+        person=person,
+        person_username=person.username if person else "",
+        report=report,
+        action=action,
+        reason=reason,
+    )
